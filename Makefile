@@ -1,0 +1,47 @@
+# The README's two commands, `make demo` and `make test`, work on a fresh
+# machine with Python 3.11 and make: both create .venv and install into it.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?= -n auto
+
+# Other interpreters, found through pyenv (installed on every dev and CI machine).
+PY312 := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.12(\.[0-9]+)?$$' | tail -n 1)
+PY313 := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.13(\.[0-9]+)?$$' | tail -n 1)
+
+.PHONY: setup test demo lint pytest test-all test-3.12 test-3.13 conformance bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/python examples/demo.py
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint pytest
+
+test-3.12:
+	@test -n "$(PY312)" || { echo "pyenv has no Python 3.12"; exit 1; }
+	$(MAKE) pytest VENV=.venv-3.12 PYTHON="env PYENV_VERSION=$(PY312) python3"
+
+test-3.13:
+	@test -n "$(PY313)" || { echo "pyenv has no Python 3.13"; exit 1; }
+	$(MAKE) pytest VENV=.venv-3.13 PYTHON="env PYENV_VERSION=$(PY313) python3"
+
+test-all: test test-3.12 test-3.13
+
+clean:
+	rm -rf .venv .venv-3.12 .venv-3.13 build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""pytest plugin for simloop: run ``@pytest.mark.simloop`` tests under many seeds."""

@@ -1,0 +1,98 @@
+"""The one seeded decision point of a run.
+
+Every nondeterministic decision of a simulation (the order of tasks woken in
+one iteration, the order of timers due at the same instant, virtual CPU time,
+executor job durations, and later network delays and faults) is asked of the
+run's `Choices`. It forwards the question to the strategy's `Schedule` and
+records the answer in the run's `Trace`, so a run is fully described by its
+seed and strategy, and every deviation from plain FIFO can be reported.
+Nothing else in the engine draws random numbers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+from ._trace import Trace
+from .strategies import Schedule, Strategy, Streams
+
+
+class Choices:
+    """Asks the run's `Schedule` and records every answer."""
+
+    __slots__ = ("position", "reorders_tasks", "schedule", "seed", "strategy", "streams", "trace")
+
+    def __init__(
+        self,
+        seed: int,
+        strategy: Strategy,
+        trace: Trace,
+        position: Callable[[], tuple[float, int]],
+    ) -> None:
+        self.seed = seed
+        self.strategy = strategy
+        self.streams = Streams(seed)
+        self.schedule: Schedule = strategy.schedule(seed, self.streams)
+        self.trace = trace
+        self.reorders_tasks = self.schedule.reorders_tasks
+        #: (virtual time, callbacks run) of the loop, for recording decisions
+        self.position = position
+
+    def order_tasks(self, tasks: Sequence[asyncio.Task[object]]) -> Sequence[int] | None:
+        order = self.schedule.order_tasks(tasks)
+        if order is None:
+            return None
+        count = len(tasks)
+        deviates = list(order) != list(range(count))
+        now, step = self.position()
+        self.trace.decision(
+            "task order",
+            order,
+            deviates=deviates,
+            virtual_time=now,
+            step=step,
+            detail=(
+                " then ".join(tasks[i].get_name() for i in order[: min(count, 6)])
+                + (" ..." if count > 6 else "")
+                if deviates
+                else ""
+            ),
+        )
+        return order if deviates else None
+
+    def order_timers(self, count: int) -> Sequence[int] | None:
+        order = self.schedule.order_timers(count)
+        if order is None:
+            return None
+        deviates = list(order) != list(range(count))
+        now, step = self.position()
+        self.trace.decision(
+            "timer tie", order, deviates=deviates, virtual_time=now, step=step, detail=None
+        )
+        return order if deviates else None
+
+    def cpu_costs(self) -> list[float]:
+        # Costs are not folded into the digest one by one (that would cost
+        # more than the callbacks): they are a pure function of the seed, and
+        # their effect shows in the virtual time of every iteration.
+        costs = self.schedule.cpu_costs()
+        if costs:
+            self.trace.note("cpu cost")
+        return costs
+
+    def thread_delay(self, label: str) -> float:
+        delay = self.schedule.thread_delay(label)
+        now, step = self.position()
+        self.trace.decision(
+            "thread delay",
+            (int(delay * 1e9),),
+            deviates=delay > 0,
+            virtual_time=now,
+            step=step,
+            detail=f"{label} takes {delay * 1e3:.3f} ms",
+        )
+        return delay
+
+    def describe(self) -> str:
+        return f"{self.strategy.name}: {self.schedule.describe()}"

@@ -1,0 +1,667 @@
+"""SimLoop: asyncio's own event loop, on virtual time, driven by one seed.
+
+What the loop promises:
+
+1. It is asyncio's loop. `SimLoop` subclasses `asyncio.BaseEventLoop`, so
+   futures, tasks (the C ones), TaskGroup, timeout, gather, locks and queues
+   run the standard library's code. Only what touches the outside world is
+   replaced: the clock, the selector, threads and (in `simloop.net`) sockets.
+2. One seeded decision point. Every choice a run makes goes through
+   ``self.choices`` (`simloop._choices.Choices`); nothing here draws random
+   numbers. Same seed and strategy, same run.
+3. Only schedules asyncio could produce. `call_soon` callbacks run first in,
+   first out, as asyncio promises and transports rely on. What may vary: the
+   order of timers due at the same instant, the order in which *tasks* woken
+   in one iteration take their step (each task's own steps, and every
+   non-task callback, keep their places), the virtual CPU time a callback
+   takes (so a due timer fires late, after steps queued before it, as on a
+   busy loop), and how long the outside world (executor jobs, the network)
+   takes.
+4. Virtual time moves only when nothing can run: the clock jumps to the next
+   timer. When nothing is ready, no timer is pending and the loop is still
+   asked to run, no event can ever arrive: the run is deadlocked, and
+   `Deadlock` says which tasks are stuck where.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import gc
+import itertools
+import logging
+import random
+import threading
+from asyncio import events, format_helpers
+from collections.abc import Callable, Coroutine, Generator, Sequence
+from contextvars import Context, copy_context
+from heapq import heapify, heappop, heappush
+from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple, Unpack
+
+from . import _threads
+from ._choices import Choices
+from ._determinism import ProcessState
+from ._errors import Deadlock, RealIOError, SimulationError, StepLimitExceeded, TimeLimitExceeded
+from ._tasks import SimTask, describe_pending, serial_of
+from ._trace import Trace
+from .strategies import Strategy, derive_seed, resolve
+
+_T = TypeVar("_T")
+logger = logging.getLogger("asyncio")
+_Ts = TypeVarTuple("_Ts")
+
+#: What `loop.time()` reads when a simulation starts.
+VIRTUAL_START = 0.0
+#: Default limit on virtual time: one simulated day.
+DEFAULT_TIME_LIMIT = 86_400.0
+#: Default limit on callbacks run (a busy loop that never lets time pass).
+DEFAULT_STEP_LIMIT = 10_000_000
+#: Young-generation garbage collection every this many callbacks (automatic
+#: collection is paused during a run so finalizers run at fixed points).
+GC_EVERY_STEPS = 100_000
+
+# Handles are built and read through their private slots (typeshed does not
+# declare them), so they are typed loosely here.
+_Handle: Any = events.Handle
+_TimerHandle: Any = events.TimerHandle
+_new_handle = object.__new__
+_TASK_TYPES: tuple[type, ...] = tuple(
+    {asyncio.Task, getattr(asyncio.tasks, "_PyTask", asyncio.Task)}
+)
+_EAGER_TASK_FACTORY = getattr(asyncio, "eager_task_factory", None)
+# Timers due within this much of "now" are due now (stock loops use the
+# platform clock's resolution; a virtual clock is exact).
+_CLOCK_RESOLUTION = 1e-9
+
+_TimerEntry = tuple[float, int, events.TimerHandle]
+
+
+def check_seed(seed: object) -> int:
+    """`seed` if it is a valid seed, else a TypeError/ValueError that says what is."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be a non-negative integer, not {type(seed).__name__} {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
+    return seed
+
+
+def _check_limit(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{name} must be a positive number, not {value!r}")
+    return float(value)
+
+
+class SimLoop(asyncio.BaseEventLoop):
+    """An asyncio event loop on virtual time whose every choice comes from `seed`.
+
+    Args:
+      seed: a non-negative integer; the same seed gives the same run.
+      strategy: ``"random"`` (default), ``"fifo"``, or a `simloop.strategies.Strategy`.
+      time_limit: virtual seconds after which the run fails as a livelock.
+      step_limit: callbacks after which the run fails as a livelock.
+    """
+
+    if TYPE_CHECKING:
+        # BaseEventLoop's private state and helpers, which typeshed omits.
+        _ready: collections.deque[Any]
+        _stopping: bool
+        _debug: bool
+        _closed: bool
+        _thread_id: int | None
+        _task_factory: Any
+        _exception_handler: Any
+        _timer_cancelled_count: int
+        _current_handle: Any
+        _clock_resolution: float
+        _selector: Any
+
+        def _check_closed(self) -> None: ...
+        def _check_thread(self) -> None: ...
+        def _check_callback(self, callback: object, method: str) -> None: ...
+
+    def __init__(
+        self,
+        seed: int = 0,
+        strategy: str | Strategy = "random",
+        *,
+        time_limit: float = DEFAULT_TIME_LIMIT,
+        step_limit: int = DEFAULT_STEP_LIMIT,
+    ) -> None:
+        # Until BaseEventLoop.__init__ runs, a bad argument must leave an
+        # object that __del__ sees as closed (no "unclosed event loop" noise).
+        self._closed = True
+        self.seed = check_seed(seed)
+        self.strategy = resolve(strategy)
+        self.time_limit = _check_limit("time_limit", time_limit)
+        self.step_limit = int(_check_limit("step_limit", step_limit))
+        super().__init__()
+        self._clock_resolution = _CLOCK_RESOLUTION
+        self._selector = None
+        self._start = VIRTUAL_START
+        self._now = VIRTUAL_START
+        self._time_limit_at = VIRTUAL_START + self.time_limit
+        #: heap of (when, sequence, handle): ties on `when` are broken by the
+        #: strategy, never by the heap's arbitrary order
+        self._timers: list[_TimerEntry] = []
+        self._scheduled = self._timers  # cleared by close()
+        self._timer_sequence = itertools.count()
+        self._task_serials = itertools.count(1)
+        self._steps = 0
+        self._next_collect = GC_EVERY_STEPS
+        self.trace = Trace()
+        self.choices = Choices(self.seed, self.strategy, self.trace, self._position)
+        self._reorders_tasks = self.choices.reorders_tasks
+        #: virtual CPU seconds of the coming callbacks, consumed from `_cost_index`
+        self._costs = self.choices.cpu_costs()
+        self._cost_index = 0
+        self._entropy = random.Random(derive_seed(self.seed, "entropy"))
+        self._process_state = ProcessState(self)
+        self._threads = _threads.ThreadPool(self)
+        #: contexts that reached the exception handler with no custom handler set
+        self.unhandled: list[dict[str, Any]] = []
+        #: when True, whoever runs the loop reports `unhandled`; the loop does not log them
+        self.collect_unhandled = False
+        #: calls refused because they came from a thread the simulation does not control
+        self._refused: list[str] = []
+
+    def __repr__(self) -> str:
+        return (
+            f"<SimLoop seed={self.seed} strategy={self.strategy.name} "
+            f"t={self.virtual_time():.6f} running={self.is_running()} closed={self.is_closed()}>"
+        )
+
+    # -- the clock ---------------------------------------------------------
+
+    def time(self) -> float:
+        return self._now
+
+    def virtual_time(self) -> float:
+        """Virtual seconds since the simulation started."""
+        return self._now - self._start
+
+    @property
+    def steps(self) -> int:
+        """Callbacks run so far."""
+        return self._steps
+
+    def _position(self) -> tuple[float, int]:
+        return self._now - self._start, self._steps
+
+    def trace_digest(self) -> str:
+        """Hex digest of every decision and loop iteration so far."""
+        return self.trace.digest()
+
+    def _sleep_blocking(self, seconds: float) -> None:
+        """`time.sleep` inside the simulation: an executor job parks; the loop's
+        own thread is busy for `seconds` of virtual time (timers fire late)."""
+        job = _threads.current_job()
+        if job is not None:
+            job.pool.sleep(job, seconds)
+        else:
+            self._now += seconds
+
+    # -- running -----------------------------------------------------------
+
+    def run_forever(self) -> None:
+        self._process_state.enter()
+        _threads.install_condition_hooks()
+        try:
+            super().run_forever()
+        finally:
+            _threads.remove_condition_hooks()
+            self._process_state.exit()
+
+    def _run_once(self) -> None:
+        """One iteration: jump the clock if idle, release due timers, run the
+        callbacks ready at the start of the iteration."""
+        ready = self._ready
+        timers = self._timers
+        if self._refused:
+            raise RealIOError(self._report(self._refused[0]), seed=self.seed)
+        if self._timer_cancelled_count:
+            self._drop_cancelled_timers()
+        if not ready and not self._stopping:
+            if not timers:
+                raise self._deadlock()
+            when = timers[0][0]
+            if when > self._now:
+                self._now = when
+        if self._now > self._time_limit_at:
+            raise self._time_limit_exceeded()
+        if timers and timers[0][0] < self._now + _CLOCK_RESOLUTION:
+            self._release_due_timers()
+        count = len(ready)
+        if count > 1 and self._reorders_tasks:
+            self._reorder_tasks(count)
+        self.trace.iteration(self._now - self._start, count)
+        if self._debug:
+            self._run_ready_debug(count)
+        else:
+            self._run_ready(count)
+        if self._steps >= self._next_collect:
+            self._next_collect = self._steps + GC_EVERY_STEPS
+            gc.collect(0)
+            if self._steps > self.step_limit:
+                raise self._step_limit_exceeded()
+
+    def _run_ready(self, count: int) -> None:
+        # Handle._run, inlined: one Python frame less per callback.
+        popleft = self._ready.popleft
+        costs = self._costs
+        index = self._cost_index
+        ran = 0
+        try:
+            for ran in range(1, count + 1):  # noqa: B007 - `ran` is read in `finally`
+                handle = popleft()
+                if handle._cancelled:
+                    continue
+                try:
+                    handle._context.run(handle._callback, *handle._args)
+                except (SystemExit, KeyboardInterrupt, SimulationError):
+                    raise
+                except BaseException as error:
+                    self._callback_failed(handle, error)
+                if costs:
+                    self._now += costs[index]
+                    index += 1
+                    if index == len(costs):
+                        costs = self._costs = self.choices.cpu_costs()
+                        index = 0
+        finally:
+            self._cost_index = index
+            self._steps += ran
+
+    def _callback_failed(self, handle: Any, error: BaseException) -> None:
+        # What Handle._run reports when its callback raises.
+        source = format_helpers._format_callback_source(handle._callback, handle._args)
+        context = {
+            "message": f"Exception in callback {source}",
+            "exception": error,
+            "handle": handle,
+        }
+        if handle._source_traceback:
+            context["source_traceback"] = handle._source_traceback
+        self.call_exception_handler(context)
+
+    def _run_ready_debug(self, count: int) -> None:
+        # Debug mode, as the stock loop: the current handle is known to the
+        # exception handler, and slow callbacks (in virtual time) are logged.
+        popleft = self._ready.popleft
+        for _ in range(count):
+            handle = popleft()
+            if handle._cancelled:
+                continue
+            self._current_handle = handle
+            started = self._now
+            try:
+                handle._run()
+            finally:
+                self._current_handle = None
+                self._steps += 1
+            if self._costs:
+                self._now += self._costs[self._cost_index]
+                self._cost_index += 1
+                if self._cost_index == len(self._costs):
+                    self._costs = self.choices.cpu_costs()
+                    self._cost_index = 0
+            took = self._now - started
+            if took >= self.slow_callback_duration:
+                logger.warning(
+                    "Executing %s took %.3f seconds (virtual)", _format_handle(handle), took
+                )
+
+    def _release_due_timers(self) -> None:
+        timers = self._timers
+        horizon = self._now + _CLOCK_RESOLUTION
+        due: list[events.TimerHandle] = []
+        tie_at = -1
+        last_when = None
+        while timers and timers[0][0] < horizon:
+            when, _, handle = heappop(timers)
+            handle._scheduled = False  # type: ignore[attr-defined]
+            if handle._cancelled:
+                self._timer_cancelled_count -= 1
+                continue
+            if when == last_when and tie_at < 0:
+                tie_at = len(due) - 1
+            last_when = when
+            due.append(handle)
+        if tie_at >= 0:
+            self._order_ties(due)
+        self._ready.extend(due)
+
+    def _order_ties(self, due: list[events.TimerHandle]) -> None:
+        """Let the strategy order each run of timers due at the same instant."""
+        start = 0
+        while start < len(due):
+            end = start + 1
+            when = due[start].when()
+            while end < len(due) and due[end].when() == when:
+                end += 1
+            if end - start > 1:
+                order = self.choices.order_timers(end - start)
+                if order is not None:
+                    group = due[start:end]
+                    due[start:end] = [group[i] for i in order]
+            start = end
+
+    def _reorder_tasks(self, count: int) -> None:
+        """Let the strategy order the task steps of this iteration's batch.
+
+        Only handles that belong to a task move, and they move only among
+        the slots task handles already hold, so every other callback keeps
+        its place; a task with two handles in the batch keeps their order.
+        """
+        ready = self._ready
+        batch = list(ready)
+        owners = [getattr(handle._callback, "__self__", None) for handle in batch]
+        slots = [index for index, owner in enumerate(owners) if isinstance(owner, _TASK_TYPES)]
+        if len(slots) < 2:
+            return
+        every_slot = len(slots) == count
+        tasks = owners if every_slot else [owners[index] for index in slots]
+        order = self.choices.order_tasks(tasks)  # type: ignore[arg-type]  # None-free: slots
+        if order is None:
+            return
+        if len(set(map(id, tasks))) != len(tasks):
+            order = _keep_each_tasks_order(order, tasks)
+        ready.clear()
+        if every_slot:
+            ready.extend([batch[index] for index in order])
+            return
+        moved = [batch[slots[index]] for index in order]
+        for slot, handle in zip(slots, moved, strict=True):
+            batch[slot] = handle
+        ready.extend(batch)
+
+    def _drop_cancelled_timers(self) -> None:
+        timers = self._timers
+        if len(timers) > 100 and self._timer_cancelled_count * 2 > len(timers):
+            kept = []
+            for entry in timers:
+                if entry[2]._cancelled:
+                    entry[2]._scheduled = False  # type: ignore[attr-defined]
+                else:
+                    kept.append(entry)
+            heapify(kept)
+            timers[:] = kept
+            self._timer_cancelled_count = 0
+        else:
+            while timers and timers[0][2]._cancelled:
+                self._timer_cancelled_count -= 1
+                heappop(timers)[2]._scheduled = False  # type: ignore[attr-defined]
+
+    # -- scheduling --------------------------------------------------------
+
+    def call_soon(
+        self,
+        callback: Callable[[Unpack[_Ts]], object],
+        *args: *_Ts,
+        context: Context | None = None,
+    ) -> events.Handle:
+        if self._closed:
+            raise RuntimeError("Event loop is closed")
+        if self._debug:
+            self._check_thread()
+            self._check_callback(callback, "call_soon")
+            handle = _Handle(callback, args, self, context)
+            if handle._source_traceback:
+                del handle._source_traceback[-1]
+        else:
+            # What Handle.__init__ does outside debug mode, without its call
+            # overhead: this is the hottest path of the loop.
+            handle = _new_handle(_Handle)
+            handle._callback = callback
+            handle._args = args
+            handle._cancelled = False
+            handle._loop = self
+            handle._source_traceback = None
+            handle._repr = None
+            handle._context = copy_context() if context is None else context
+        self._ready.append(handle)
+        return handle  # type: ignore[no-any-return]
+
+    def call_at(
+        self,
+        when: float,
+        callback: Callable[[Unpack[_Ts]], object],
+        *args: *_Ts,
+        context: Context | None = None,
+    ) -> events.TimerHandle:
+        if when is None:
+            raise TypeError("when cannot be None")
+        if self._closed:
+            raise RuntimeError("Event loop is closed")
+        if self._debug:
+            self._check_thread()
+            self._check_callback(callback, "call_at")
+        timer = _TimerHandle(when, callback, args, self, context)
+        if timer._source_traceback:
+            del timer._source_traceback[-1]
+        heappush(self._timers, (when, next(self._timer_sequence), timer))
+        timer._scheduled = True
+        return timer  # type: ignore[no-any-return]
+
+    def call_soon_threadsafe(
+        self,
+        callback: Callable[[Unpack[_Ts]], object],
+        *args: *_Ts,
+        context: Context | None = None,
+    ) -> events.Handle:
+        running_on = self._thread_id
+        if running_on is not None:
+            caller = threading.get_ident()
+            if caller != running_on and not self._threads.controls(caller):
+                name = getattr(callback, "__qualname__", repr(callback))
+                message = (
+                    f"call_soon_threadsafe({name}) came from thread "
+                    f"{threading.current_thread().name!r}, which the simulation does not "
+                    "control; its timing would make the run irreproducible. Run blocking "
+                    "work with loop.run_in_executor or asyncio.to_thread, which simloop "
+                    "simulates."
+                )
+                self._refused.append(message)
+                raise RealIOError(message, seed=self.seed)
+        return super().call_soon_threadsafe(callback, *args, context=context)
+
+    def _write_to_self(self) -> None:
+        # No selector to wake: nothing outside the simulation can make work.
+        pass
+
+    def _process_events(self, event_list: list[Any]) -> None:
+        pass
+
+    # -- tasks -------------------------------------------------------------
+
+    def _next_task_serial(self) -> int:
+        return next(self._task_serials)
+
+    def create_task(  # type: ignore[override]
+        self,
+        coro: Coroutine[Any, Any, _T] | Generator[Any, None, _T],
+        *,
+        name: str | None = None,
+        context: Context | None = None,
+        **kwargs: Any,
+    ) -> asyncio.Task[_T]:
+        self._check_closed()
+        serial = next(self._task_serials)
+        factory = self._task_factory
+        if factory is None or factory is _EAGER_TASK_FACTORY:
+            if factory is not None:
+                kwargs.setdefault("eager_start", True)
+            task = _make_sim_task(self, coro, serial, name, context, kwargs)
+        else:
+            if context is not None:
+                kwargs["context"] = context
+            task = factory(self, coro, **kwargs)
+            if name is not None:
+                task.set_name(name)
+            if not hasattr(task, "_simloop_serial"):
+                _adopt(task, serial)
+        self.trace.task_created(serial)
+        return task
+
+    # -- threads -----------------------------------------------------------
+
+    def run_in_executor(  # type: ignore[override]
+        self, executor: Any, func: Callable[..., _T], *args: Any
+    ) -> asyncio.Future[_T]:
+        """Run `func` as a simulated thread (see `simloop._threads`); `executor`
+        is accepted for compatibility, but no real executor is used."""
+        self._check_closed()
+        if self._debug:
+            self._check_callback(func, "run_in_executor")
+        return self._threads.submit(func, args)
+
+    def close(self) -> None:
+        if self.is_running():
+            raise RuntimeError("Cannot close a running event loop")
+        if not self.is_closed():
+            self._threads.close()
+        super().close()
+
+    # -- errors ------------------------------------------------------------
+
+    def call_exception_handler(self, context: dict[str, Any]) -> None:
+        if self._exception_handler is None:
+            self.unhandled.append(context)
+            if self.collect_unhandled:
+                return
+        super().call_exception_handler(context)
+
+    def _report(self, headline: str) -> str:
+        lines = [
+            f"{headline}",
+            f"  at virtual time t={self.virtual_time():.6f}s after {self._steps} callbacks "
+            f"(seed {self.seed}, strategy {self.strategy.name})",
+        ]
+        pending = self.pending_tasks()
+        if pending:
+            lines.append(f"  {len(pending)} unfinished task(s):")
+            lines.extend(f"    {line}" for line in describe_pending(pending))
+        lines.extend(
+            f"    executor job {job.label} blocked in {job.waiting_on}"
+            for job in self._threads.parked()
+        )
+        return "\n".join(lines)
+
+    def pending_tasks(self) -> list[asyncio.Task[Any]]:
+        """Unfinished tasks of this loop, in creation order."""
+        tasks = [task for task in asyncio.all_tasks(self) if not task.done()]
+        tasks.sort(key=lambda task: serial_of(task, self))
+        return tasks
+
+    def _deadlock(self) -> Deadlock:
+        return Deadlock(
+            self._report(
+                "deadlock: nothing can run and no timer is pending, "
+                "so no task below can ever make progress"
+            ),
+            seed=self.seed,
+            virtual_time=self.virtual_time(),
+        )
+
+    def _time_limit_exceeded(self) -> TimeLimitExceeded:
+        return TimeLimitExceeded(
+            self._report(
+                f"livelock: virtual time passed the time limit of {self.time_limit:g}s "
+                "(raise it with time_limit=...) while tasks were still running"
+            ),
+            seed=self.seed,
+            virtual_time=self.virtual_time(),
+        )
+
+    def _step_limit_exceeded(self) -> StepLimitExceeded:
+        return StepLimitExceeded(
+            self._report(
+                f"livelock: the loop ran more than {self.step_limit} callbacks "
+                "(raise it with step_limit=...) without finishing"
+            ),
+            seed=self.seed,
+            virtual_time=self.virtual_time(),
+        )
+
+    # -- the real world is out of reach ------------------------------------
+
+    def _refuse(self, call: str, instead: str = "") -> RealIOError:
+        text = f"{call} would use the real operating system inside a simulation"
+        if instead:
+            text += f"; {instead}"
+        return RealIOError(text, seed=self.seed, virtual_time=self.virtual_time())
+
+    def add_reader(self, fd: Any, callback: Callable[[Unpack[_Ts]], Any], *args: *_Ts) -> None:
+        raise self._refuse(f"loop.add_reader({fd!r})", "simulated sockets do not have descriptors")
+
+    def add_writer(self, fd: Any, callback: Callable[[Unpack[_Ts]], Any], *args: *_Ts) -> None:
+        raise self._refuse(f"loop.add_writer({fd!r})", "simulated sockets do not have descriptors")
+
+    def remove_reader(self, fd: Any) -> bool:
+        return False
+
+    def remove_writer(self, fd: Any) -> bool:
+        return False
+
+    def add_signal_handler(
+        self, sig: int, callback: Callable[[Unpack[_Ts]], object], *args: *_Ts
+    ) -> None:
+        raise self._refuse(f"loop.add_signal_handler({sig!r})", "signals are process-wide")
+
+    def remove_signal_handler(self, sig: int) -> bool:
+        return False
+
+    async def subprocess_exec(self, *args: Any, **kwargs: Any) -> Any:
+        raise self._refuse("loop.subprocess_exec()", "subprocesses are not simulated")
+
+    async def subprocess_shell(self, *args: Any, **kwargs: Any) -> Any:
+        raise self._refuse("loop.subprocess_shell()", "subprocesses are not simulated")
+
+
+def _make_sim_task(
+    loop: SimLoop,
+    coro: Any,
+    serial: int,
+    name: str | None,
+    context: Context | None,
+    kwargs: dict[str, Any],
+) -> asyncio.Task[Any]:
+    task = SimTask.__new__(SimTask)
+    # The serial must exist before __init__: an eager task runs its first step
+    # (and may be put in a set, which hashes it) inside __init__.
+    task._simloop_serial = serial
+    SimTask.__init__(
+        task,
+        coro,
+        loop=loop,
+        name=f"Task-{serial}" if name is None else name,
+        context=context,
+        **kwargs,
+    )
+    traceback = getattr(task, "_source_traceback", None)
+    if traceback:
+        del traceback[-1]
+    return task
+
+
+def _adopt(task: asyncio.Future[Any], serial: int) -> None:
+    with contextlib.suppress(AttributeError):  # a task type without a __dict__
+        task._simloop_serial = serial  # type: ignore[attr-defined]
+
+
+def _keep_each_tasks_order(order: Sequence[int], tasks: list[Any]) -> list[int]:
+    """`order` (a permutation of FIFO positions) changed so that a task with
+    several handles in the batch still runs them in FIFO order: each task
+    keeps the turns `order` gave it, and fills them with its handles in order."""
+    positions: dict[int, collections.deque[int]] = {}
+    for position, task in enumerate(tasks):
+        positions.setdefault(id(task), collections.deque()).append(position)
+    return [positions[id(tasks[turn])].popleft() for turn in order]
+
+
+def _format_handle(handle: Any) -> str:
+    callback = handle._callback
+    owner = getattr(callback, "__self__", None)
+    if isinstance(owner, asyncio.Task):
+        return repr(owner)
+    return str(handle)

@@ -1,0 +1,109 @@
+"""What a run did, folded into a digest.
+
+Every decision the run's `Choices` makes and every loop iteration (its virtual
+time and how many callbacks it ran) is fed into one BLAKE2b hash, so two runs
+with the same digest took the same schedule. The encoding is fixed-width and
+little-endian: the digest is the same on any machine, in any process, under
+any ``PYTHONHASHSEED``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import sys
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_ITERATION = struct.Struct("<BdI")
+_TASK = struct.Struct("<BQ")
+_DECISION = struct.Struct("<BBI")
+_TAG_ITERATION = 1
+_TAG_TASK = 2
+_TAG_DECISION = 3
+
+# Decision kinds, one byte each in the digest.
+DECISION_KINDS: tuple[str, ...] = (
+    "task order",
+    "timer tie",
+    "cpu cost",
+    "thread delay",
+    "delivery",
+    "fault",
+    "cancel",
+    "buggify",
+)
+_KIND_CODE = {kind: code for code, kind in enumerate(DECISION_KINDS)}
+
+
+def _pack_ints(values: Iterable[int]) -> bytes:
+    packed = array("Q", values)
+    if sys.byteorder != "little":  # pragma: no cover - no big-endian CI
+        packed.byteswap()
+    return packed.tobytes()
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One choice a run made where plain FIFO would have chosen otherwise."""
+
+    kind: str
+    virtual_time: float
+    step: int
+    detail: str
+
+
+class Trace:
+    """A running digest of a run, plus the decisions that deviated from FIFO."""
+
+    __slots__ = ("_hash", "deviation_count", "deviations", "keep_deviations", "kinds_seen")
+
+    def __init__(self, *, keep_deviations: int = 64) -> None:
+        self._hash = hashlib.blake2b(digest_size=16)
+        #: the first `keep_deviations` deviations, for failure reports
+        self.deviations: list[Decision] = []
+        self.keep_deviations = keep_deviations
+        self.deviation_count = 0
+        #: every kind of choice point this run reached, deviating or not
+        self.kinds_seen: set[str] = set()
+
+    def iteration(self, virtual_time: float, callbacks: int) -> None:
+        """One pass of the loop ran `callbacks` handles at `virtual_time`."""
+        self._hash.update(_ITERATION.pack(_TAG_ITERATION, virtual_time, callbacks))
+
+    def task_created(self, serial: int) -> None:
+        self._hash.update(_TASK.pack(_TAG_TASK, serial))
+
+    def decision(
+        self,
+        kind: str,
+        values: Iterable[int],
+        *,
+        deviates: bool,
+        virtual_time: float,
+        step: int,
+        detail: str | None = None,
+    ) -> None:
+        """Fold one decision into the digest; keep it if it deviates from FIFO.
+
+        `detail` may be given lazily as None; deviations then record the values.
+        """
+        packed = _pack_ints(values)
+        self._hash.update(_DECISION.pack(_TAG_DECISION, _KIND_CODE[kind], len(packed)))
+        self._hash.update(packed)
+        self.kinds_seen.add(kind)
+        if deviates:
+            self.deviation_count += 1
+            if len(self.deviations) < self.keep_deviations:
+                if detail is None:
+                    detail = " ".join(map(str, array("Q", packed)))
+                self.deviations.append(Decision(kind, virtual_time, step, detail))
+
+    def note(self, kind: str) -> None:
+        """Record that a choice point of `kind` was reached (no decision taken)."""
+        self.kinds_seen.add(kind)
+
+    def digest(self) -> str:
+        """Hex digest of everything so far."""
+        return self._hash.hexdigest()

@@ -1,0 +1,182 @@
+"""Running a coroutine on a fresh simulation: `run`, like `asyncio.run`, and the
+policy for code that still picks its loop through policies."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import itertools
+from asyncio import events
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from ._determinism import active_loop
+from ._errors import SimulationError, UnhandledError
+from ._loop import DEFAULT_STEP_LIMIT, DEFAULT_TIME_LIMIT, SimLoop, check_seed
+from ._tasks import is_coroutine_like
+from .strategies import Strategy, resolve
+
+_T = TypeVar("_T")
+
+#: Callbacks a run may spend cancelling what is left after it ends or fails.
+CLEANUP_STEP_LIMIT = 100_000
+
+
+def run(
+    main: Coroutine[Any, Any, _T],
+    *,
+    seed: int = 0,
+    strategy: str | Strategy = "random",
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    step_limit: int = DEFAULT_STEP_LIMIT,
+    debug: bool | None = None,
+) -> _T:
+    """Run `main` on a fresh `SimLoop` and return its result, like `asyncio.run`.
+
+    Tasks still pending when `main` returns are cancelled, as `asyncio.run`
+    does. Errors that reached the loop's exception handler during the run (a
+    task exception never retrieved, an exception in a callback) are raised
+    once `main` has finished: the original exception with a note, or an
+    `ExceptionGroup` of them.
+
+    Raises:
+      Deadlock: nothing could run, no timer was pending, `main` unfinished.
+      TimeLimitExceeded, StepLimitExceeded: the run passed a limit.
+      TypeError, ValueError: `main` is not a coroutine, or a bad seed, strategy or limit.
+    """
+    if not is_coroutine_like(main):
+        hint = " (did you mean to call it?)" if callable(main) else ""
+        raise TypeError(
+            f"simloop.run() needs a coroutine object, like asyncio.run(); "
+            f"got {type(main).__name__} {main!r}{hint}"
+        )
+    try:
+        running = active_loop()
+        if running is not None or asyncio._get_running_loop() is not None:
+            raise RuntimeError(
+                f"simloop.run() cannot be called while another loop "
+                f"({running or asyncio._get_running_loop()!r}) is running in this process"
+            )
+        loop = SimLoop(seed, strategy, time_limit=time_limit, step_limit=step_limit)
+    except BaseException:
+        main.close()  # never awaited; don't let it warn
+        raise
+    return run_on(loop, main, debug=debug)
+
+
+def run_on(loop: SimLoop, main: Coroutine[Any, Any, _T], *, debug: bool | None = None) -> _T:
+    """Run `main` to completion on `loop`, then clean up and close the loop."""
+    loop.collect_unhandled = True
+    if debug is not None:
+        loop.set_debug(debug)
+    task = loop.create_task(main, name="main")
+    task._log_destroy_pending = False  # type: ignore[attr-defined]
+    try:
+        result = loop.run_until_complete(task)
+    except BaseException as error:
+        finish(loop, failed=True)
+        _note_unhandled(error, loop.unhandled)
+        raise
+    finish(loop, failed=False)
+    raise_unhandled(loop.unhandled)
+    return result
+
+
+def finish(loop: SimLoop, *, failed: bool) -> None:
+    """Cancel what is left, shut async generators down, and close `loop`.
+
+    After a failure (a deadlock, a limit) the leftovers may never finish:
+    the clean-up gets a bounded number of steps and is then abandoned.
+    """
+    try:
+        _cancel_leftovers(loop, failed=failed)
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    except SimulationError:
+        if not failed:
+            raise
+    finally:
+        # Collect the run's garbage at a fixed point, so a task that died
+        # with an unretrieved exception is reported here, in every run.
+        gc.collect(1)
+        loop.close()
+
+
+def _cancel_leftovers(loop: SimLoop, *, failed: bool) -> None:
+    pending = loop.pending_tasks()
+    if not pending:
+        return
+    for task in pending:
+        task.cancel()
+    if failed:
+        loop.step_limit = loop.steps + CLEANUP_STEP_LIMIT
+    gathered = asyncio.gather(*pending, return_exceptions=True)
+    loop.run_until_complete(gathered)
+    for task in pending:
+        if task.cancelled():
+            continue
+        if task.exception() is not None:
+            loop.call_exception_handler(
+                {
+                    "message": "unhandled exception during simloop.run() shutdown",
+                    "exception": task.exception(),
+                    "task": task,
+                }
+            )
+
+
+def _as_exception(context: dict[str, Any]) -> BaseException:
+    error = context.get("exception")
+    if isinstance(error, BaseException):
+        error.add_note(f"simloop: this reached the loop's exception handler: {context['message']}")
+        return error
+    return UnhandledError(f"{context.get('message', 'unhandled error')}")
+
+
+def raise_unhandled(contexts: list[dict[str, Any]]) -> None:
+    """Raise what reached the exception handler: one error as itself, several as a group."""
+    if not contexts:
+        return
+    errors = [_as_exception(context) for context in contexts]
+    if len(errors) == 1:
+        raise errors[0]
+    message = f"{len(errors)} errors reached the loop's exception handler"
+    if all(isinstance(error, Exception) for error in errors):
+        raise ExceptionGroup(message, errors)  # type: ignore[type-var]
+    raise BaseExceptionGroup(message, errors)
+
+
+def _note_unhandled(error: BaseException, contexts: list[dict[str, Any]]) -> None:
+    for context in contexts:
+        exception = context.get("exception")
+        what = f"{type(exception).__name__}: {exception}" if exception is not None else ""
+        error.add_note(
+            f"simloop: also reached the loop's exception handler: {context.get('message')} {what}"
+        )
+
+
+# Renamed with a leading underscore in 3.14, when policies were deprecated.
+_BasePolicy: Any = vars(events).get("BaseDefaultEventLoopPolicy") or vars(events).get(
+    "_BaseDefaultEventLoopPolicy"
+)
+
+
+class EventLoopPolicy(_BasePolicy):  # type: ignore[misc]
+    """A policy whose loops are `SimLoop`s, for code that picks loops through
+    policies (deprecated from Python 3.14; prefer `simloop.run` or
+    ``asyncio.Runner(loop_factory=...)``).
+
+    The n-th loop it makes gets seed ``seed + n``, so a program that makes
+    several loops is still reproducible from one seed.
+    """
+
+    def __init__(
+        self, seed: int = 0, strategy: str | Strategy = "random", **loop_options: Any
+    ) -> None:
+        super().__init__()
+        self._seeds = itertools.count(check_seed(seed))
+        self._strategy = resolve(strategy)
+        self._loop_options = loop_options
+        SimLoop(seed, self._strategy, **loop_options).close()  # bad options fail here
+
+    def new_event_loop(self) -> SimLoop:
+        return SimLoop(next(self._seeds), self._strategy, **self._loop_options)

@@ -1,0 +1,95 @@
+"""The decision interface every strategy implements.
+
+A `Strategy` is configuration ("random with CPU cost off"); for each run it
+draws a `Schedule`, the object that answers that run's choice points. The
+loop never asks a `Schedule` directly: it goes through `simloop._choices.
+Choices`, which records each answer in the run's trace.
+
+Every method has a FIFO answer (``None`` or zero), which is what the base
+class returns; a strategy overrides only the choice points it varies.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import hashlib
+import random
+from collections.abc import Sequence
+
+#: Answer of `Schedule.cpu_costs` meaning "no virtual CPU time, ever".
+NO_COST: list[float] = []
+
+
+def derive_seed(seed: int, concern: str) -> int:
+    """A 64-bit seed for one concern of a run, stable across processes and machines."""
+    material = f"simloop:{seed}:{concern}".encode()
+    return int.from_bytes(hashlib.blake2b(material, digest_size=8).digest(), "little")
+
+
+class Streams:
+    """One independent RNG stream per concern of a run.
+
+    Adding draws to one concern (say the network) never shifts another's (say
+    the task order), so a seed keeps finding the same task interleaving when
+    the network model grows.
+    """
+
+    __slots__ = ("_streams", "seed")
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self._streams: dict[str, random.Random] = {}
+
+    def __call__(self, concern: str) -> random.Random:
+        stream = self._streams.get(concern)
+        if stream is None:
+            stream = self._streams[concern] = random.Random(derive_seed(self.seed, concern))
+        return stream
+
+
+class Schedule:
+    """One run's answers to the choice points. The base class answers FIFO."""
+
+    #: whether `order_tasks` may return anything but None (lets the loop skip work)
+    reorders_tasks: bool = False
+
+    def order_tasks(self, tasks: Sequence[asyncio.Task[object]]) -> Sequence[int] | None:
+        """Order in which the tasks made ready in one iteration take their step.
+
+        `tasks` are in FIFO order (a task may appear twice). Return a
+        permutation of ``range(len(tasks))`` or None for FIFO. The loop keeps
+        each task's own steps in order and never moves non-task callbacks.
+        """
+        return None
+
+    def order_timers(self, count: int) -> Sequence[int] | None:
+        """Order of `count` timers due at the same virtual instant (FIFO: as scheduled)."""
+        return None
+
+    def cpu_costs(self) -> list[float]:
+        """Virtual CPU seconds taken by each of the next callbacks, as a block
+        the loop consumes in order and then asks again (blocks keep the cost
+        per callback low). An empty list means no CPU time, ever."""
+        return NO_COST
+
+    def thread_delay(self, label: str) -> float:
+        """Virtual seconds an executor job (`label` names its function) takes to run."""
+        return 0.0
+
+    def describe(self) -> str:
+        """One line saying what this run's schedule varies."""
+        return "FIFO"
+
+
+class Strategy(abc.ABC):
+    """How runs fill their choice points. Immutable; one `Schedule` per seed."""
+
+    name: str = "?"
+
+    @abc.abstractmethod
+    def schedule(self, seed: int, streams: Streams) -> Schedule:
+        """The decisions of the run with this `seed`."""
+
+    def __repr__(self) -> str:
+        return f"<strategy {self.name}>"
