@@ -37,13 +37,13 @@ from asyncio import events, format_helpers
 from collections.abc import Callable, Coroutine, Generator, Sequence
 from contextvars import Context, copy_context
 from heapq import heapify, heappop, heappush
-from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple, Unpack
+from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple, Unpack, cast
 
 from . import _threads
 from ._choices import Choices
 from ._determinism import ProcessState
 from ._errors import Deadlock, RealIOError, SimulationError, StepLimitExceeded, TimeLimitExceeded
-from ._tasks import SimTask, describe_pending, serial_of
+from ._tasks import SimTask, describe_pending, serial_of, where_suspended
 from ._trace import Trace
 from .strategies import Strategy, derive_seed, resolve
 
@@ -100,6 +100,8 @@ class SimLoop(asyncio.BaseEventLoop):
       strategy: ``"random"`` (default), ``"fifo"``, or a `simloop.strategies.Strategy`.
       time_limit: virtual seconds after which the run fails as a livelock.
       step_limit: callbacks after which the run fails as a livelock.
+      record: keep every event in ``loop.trace.events`` (slower; the digest
+        is the same either way).
     """
 
     if TYPE_CHECKING:
@@ -127,6 +129,7 @@ class SimLoop(asyncio.BaseEventLoop):
         *,
         time_limit: float = DEFAULT_TIME_LIMIT,
         step_limit: int = DEFAULT_STEP_LIMIT,
+        record: bool = False,
     ) -> None:
         # Until BaseEventLoop.__init__ runs, a bad argument must leave an
         # object that __del__ sees as closed (no "unclosed event loop" noise).
@@ -149,7 +152,10 @@ class SimLoop(asyncio.BaseEventLoop):
         self._task_serials = itertools.count(1)
         self._steps = 0
         self._next_collect = GC_EVERY_STEPS
-        self.trace = Trace()
+        self.trace = Trace(record=record)
+        self.trace.position = self._position
+        #: events are kept: callbacks run on the observed (slower) path
+        self._recording = record
         self.choices = Choices(self.seed, self.strategy, self.trace, self._position)
         self._reorders_tasks = self.choices.reorders_tasks
         #: virtual CPU seconds of the coming callbacks, consumed from `_cost_index`
@@ -235,8 +241,8 @@ class SimLoop(asyncio.BaseEventLoop):
         if count > 1 and self._reorders_tasks:
             self._reorder_tasks(count)
         self.trace.iteration(self._now - self._start, count)
-        if self._debug:
-            self._run_ready_debug(count)
+        if self._debug or self._recording:
+            self._run_ready_observed(count)
         else:
             self._run_ready(count)
         if self._steps >= self._next_collect:
@@ -284,9 +290,11 @@ class SimLoop(asyncio.BaseEventLoop):
             context["source_traceback"] = handle._source_traceback
         self.call_exception_handler(context)
 
-    def _run_ready_debug(self, count: int) -> None:
-        # Debug mode, as the stock loop: the current handle is known to the
-        # exception handler, and slow callbacks (in virtual time) are logged.
+    def _run_ready_observed(self, count: int) -> None:
+        # The slow path, for debug mode and recorded runs. Debug mode, as on
+        # the stock loop: the exception handler knows the current handle and
+        # slow callbacks (in virtual time) are logged. Recording: an event per
+        # callback. Neither changes the schedule.
         popleft = self._ready.popleft
         for _ in range(count):
             handle = popleft()
@@ -294,11 +302,22 @@ class SimLoop(asyncio.BaseEventLoop):
                 continue
             self._current_handle = handle
             started = self._now
+            owner = getattr(handle._callback, "__self__", None)
+            task = cast("asyncio.Task[Any]", owner) if isinstance(owner, _TASK_TYPES) else None
+            if task is None and self._recording:
+                kind = "timer" if isinstance(handle, events.TimerHandle) else "call"
+                self.trace.record(kind, "loop", _format_handle(handle))
             try:
-                handle._run()
+                handle._context.run(handle._callback, *handle._args)
+            except (SystemExit, KeyboardInterrupt, SimulationError):
+                raise
+            except BaseException as error:
+                self._callback_failed(handle, error)
             finally:
                 self._current_handle = None
-                self._steps += 1
+            if task is not None and self._recording:
+                self._record_step(task)
+            self._steps += 1
             if self._costs:
                 self._now += self._costs[self._cost_index]
                 self._cost_index += 1
@@ -306,10 +325,23 @@ class SimLoop(asyncio.BaseEventLoop):
                     self._costs = self.choices.cpu_costs()
                     self._cost_index = 0
             took = self._now - started
-            if took >= self.slow_callback_duration:
+            if self._debug and took >= self.slow_callback_duration:
                 logger.warning(
                     "Executing %s took %.3f seconds (virtual)", _format_handle(handle), took
                 )
+
+    def _record_step(self, task: asyncio.Task[Any]) -> None:
+        name = task.get_name()
+        if not task.done():
+            location, awaiting = where_suspended(task)
+            self.trace.record("step", name, f"awaits {awaiting} at {location}")
+        elif task.cancelled():
+            self.trace.record("done", name, "cancelled")
+        elif task.exception() is not None:
+            error = task.exception()
+            self.trace.record("done", name, f"raised {type(error).__name__}: {error}")
+        else:
+            self.trace.record("done", name, f"returned {_preview(task.result())}")
 
     def _release_due_timers(self) -> None:
         timers = self._timers
@@ -501,6 +533,14 @@ class SimLoop(asyncio.BaseEventLoop):
             if not hasattr(task, "_simloop_serial"):
                 _adopt(task, serial)
         self.trace.task_created(serial)
+        if self._recording:
+            creator = asyncio.current_task(self)
+            self.trace.record(
+                "create",
+                task.get_name(),
+                f"{getattr(coro, '__qualname__', type(coro).__name__)}"
+                + (f" by {creator.get_name()}" if creator is not None else ""),
+            )
         return task
 
     # -- threads -----------------------------------------------------------
@@ -521,6 +561,13 @@ class SimLoop(asyncio.BaseEventLoop):
         if not self.is_closed():
             self._threads.close()
         super().close()
+
+    # -- resources ---------------------------------------------------------
+
+    def open_transports(self) -> list[str]:
+        """Descriptions of simulated transports still open (simloop.net fills
+        this in; without a network there are none)."""
+        return []
 
     # -- errors ------------------------------------------------------------
 
@@ -659,9 +706,14 @@ def _keep_each_tasks_order(order: Sequence[int], tasks: list[Any]) -> list[int]:
     return [positions[id(tasks[turn])].popleft() for turn in order]
 
 
+def _preview(value: object, limit: int = 60) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _format_handle(handle: Any) -> str:
     callback = handle._callback
     owner = getattr(callback, "__self__", None)
     if isinstance(owner, asyncio.Task):
-        return repr(owner)
-    return str(handle)
+        return f"step of {owner.get_name()}"
+    return _preview(format_helpers._format_callback_source(callback, handle._args), 100)

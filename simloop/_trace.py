@@ -10,10 +10,11 @@ any ``PYTHONHASHSEED``.
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 import sys
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 _ITERATION = struct.Struct("<BdI")
@@ -44,6 +45,34 @@ def _pack_ints(values: Iterable[int]) -> bytes:
     return packed.tobytes()
 
 
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def without_addresses(text: str) -> str:
+    """`text` without memory addresses, which differ from one process to another."""
+    return _ADDRESS.sub("", text)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One thing that happened in a recorded run, for timelines and for
+    comparing two runs of the same seed."""
+
+    step: int
+    virtual_time: float
+    kind: str  # create, step, done, call, timer, choice, and kinds added by simloop.net
+    actor: str  # a task's name, "loop", or a network endpoint
+    detail: str
+    deviates: bool = False
+
+    def __str__(self) -> str:
+        mark = "*" if self.deviates else " "
+        return (
+            f"{mark} t={self.virtual_time:.6f} #{self.step:<6} "
+            f"{self.actor:<16} {self.kind:<7} {self.detail}"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """One choice a run made where plain FIFO would have chosen otherwise."""
@@ -54,13 +83,30 @@ class Decision:
     detail: str
 
 
+def _no_position() -> tuple[float, int]:
+    return 0.0, 0
+
+
 class Trace:
-    """A running digest of a run, plus the decisions that deviated from FIFO."""
+    """A running digest of a run, the decisions that deviated from FIFO, and,
+    when `record` is set, every event (slower: for replays and reports)."""
 
-    __slots__ = ("_hash", "deviation_count", "deviations", "keep_deviations", "kinds_seen")
+    __slots__ = (
+        "_hash",
+        "deviation_count",
+        "deviations",
+        "events",
+        "keep_deviations",
+        "kinds_seen",
+        "position",
+    )
 
-    def __init__(self, *, keep_deviations: int = 64) -> None:
+    def __init__(self, *, keep_deviations: int = 64, record: bool = False) -> None:
         self._hash = hashlib.blake2b(digest_size=16)
+        #: every event of the run, or None when not recording
+        self.events: list[Event] | None = [] if record else None
+        #: (virtual time, step) of the loop, set by the loop that owns the trace
+        self.position: Callable[[], tuple[float, int]] = _no_position
         #: the first `keep_deviations` deviations, for failure reports
         self.deviations: list[Decision] = []
         self.keep_deviations = keep_deviations
@@ -95,10 +141,24 @@ class Trace:
         self.kinds_seen.add(kind)
         if deviates:
             self.deviation_count += 1
-            if len(self.deviations) < self.keep_deviations:
+            if len(self.deviations) < self.keep_deviations or self.events is not None:
                 if detail is None:
                     detail = " ".join(map(str, array("Q", packed)))
-                self.deviations.append(Decision(kind, virtual_time, step, detail))
+                if len(self.deviations) < self.keep_deviations:
+                    self.deviations.append(Decision(kind, virtual_time, step, detail))
+                if self.events is not None:
+                    self.events.append(
+                        Event(step, virtual_time, "choice", kind, detail, deviates=True)
+                    )
+
+    def record(self, kind: str, actor: str, detail: str, *, deviates: bool = False) -> None:
+        """Append an event, if this trace records events (callers check
+        ``trace.events is not None`` first when building `detail` costs)."""
+        if self.events is not None:
+            now, step = self.position()
+            self.events.append(
+                Event(step, now, kind, actor, without_addresses(detail), deviates=deviates)
+            )
 
     def note(self, kind: str) -> None:
         """Record that a choice point of `kind` was reached (no decision taken)."""

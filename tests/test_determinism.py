@@ -230,3 +230,23 @@ def test_one_simulation_at_a_time_per_process() -> None:
     simloop.run(main())
     assert len(errors) == 1
     assert "another loop" in str(errors[0])
+
+
+def _recorded(seed: int, record: bool) -> simloop.SimLoop:
+    loop = simloop.SimLoop(seed, record=record)
+    run_on(loop, taskgroup_child_fails_mid_flight())
+    return loop
+
+
+def test_recording_events_does_not_change_the_schedule() -> None:
+    for seed in range(10):
+        recorded = _recorded(seed, record=True)
+        assert recorded.trace_digest() == _recorded(seed, record=False).trace_digest()
+        events = recorded.trace.events
+        assert events is not None
+        assert [str(event) for event in events] == [
+            str(event) for event in _recorded(seed, record=True).trace.events or []
+        ]
+        kinds = {event.kind for event in events}
+        assert {"create", "step", "done", "timer", "call"} <= kinds
+        assert not any(" at 0x" in event.detail for event in events)
