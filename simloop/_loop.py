@@ -571,12 +571,14 @@ class SimLoop(asyncio.BaseEventLoop):
 
     # -- errors ------------------------------------------------------------
 
-    def call_exception_handler(self, context: dict[str, Any]) -> None:
-        if self._exception_handler is None:
-            self.unhandled.append(context)
-            if self.collect_unhandled:
-                return
-        super().call_exception_handler(context)
+    def default_exception_handler(self, context: dict[str, Any]) -> None:
+        """Record the error for whoever runs the loop (`simloop.run`, the pytest
+        plugin), which raises it once the main coroutine ends; log it as the
+        stock loop does unless that runner collects it. A custom handler set
+        with `set_exception_handler` replaces this, as on the stock loop."""
+        self.unhandled.append(context)
+        if not self.collect_unhandled:
+            super().default_exception_handler(context)
 
     def _report(self, headline: str) -> str:
         lines = [

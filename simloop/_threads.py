@@ -24,6 +24,7 @@ job is stuck, instead of a hang.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import contextvars
 import functools
@@ -53,6 +54,16 @@ class SimulationOver(BaseException):
 def current_job() -> Job | None:
     """The simulated executor job running on this thread, if any."""
     return getattr(_current, "job", None)
+
+
+def _as_asyncio_error(error: BaseException) -> BaseException:
+    """What asyncio.wrap_future turns a job's exception into, so that a job
+    raising concurrent.futures.CancelledError cancels its awaiter's await."""
+    if isinstance(error, concurrent.futures.CancelledError):
+        return asyncio.CancelledError(*error.args)
+    if isinstance(error, concurrent.futures.InvalidStateError):
+        return asyncio.InvalidStateError(*error.args)
+    return error
 
 
 def _is_machinery(filename: str) -> bool:
@@ -178,7 +189,7 @@ class ThreadPool:
         if future.cancelled():
             return
         if job.error is not None:
-            future.set_exception(job.error)
+            future.set_exception(_as_asyncio_error(job.error))
         else:
             future.set_result(job.result)
         job.error = None
