@@ -45,3 +45,9 @@ test-all: test test-3.12 test-3.13
 
 clean:
 	rm -rf .venv .venv-3.12 .venv-3.13 build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+# CPython's own asyncio tests with every loop a SimLoop: fifo must pass them
+# all; under random, tests that assume one order of concurrent tasks may fail.
+conformance: setup
+	$(BIN)/python tools/conformance.py --strategy fifo
+	-$(BIN)/python tools/conformance.py --strategy random

@@ -81,9 +81,11 @@ class Result(unittest.TestResult):
     def addSuccess(self, test):
         super().addSuccess(test); self._record(test, "pass")
     def addFailure(self, test, err):
-        super().addFailure(test, err); self._record(test, "fail", self._exc_info_to_string(err, test))
+        super().addFailure(test, err)
+        self._record(test, "fail", self._exc_info_to_string(err, test))
     def addError(self, test, err):
-        super().addError(test, err); self._record(test, "error", self._exc_info_to_string(err, test))
+        super().addError(test, err)
+        self._record(test, "error", self._exc_info_to_string(err, test))
     def addSkip(self, test, reason):
         super().addSkip(test, reason); self._record(test, "skip", reason)
     def addExpectedFailure(self, test, err):
