@@ -12,10 +12,20 @@ Nothing else in the engine draws random numbers.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Sequence
 
 from ._trace import Trace
 from .strategies import Schedule, Strategy, Streams
+
+
+def _describe_task_order(tasks: list[asyncio.Task[object]], order: Sequence[int]) -> str:
+    names = [tasks[turn].get_name() for turn in order[:6]]
+    return " then ".join(names) + (" ..." if len(order) > 6 else "")
+
+
+def _describe_delay(label: str, delay: float) -> str:
+    return f"{label} takes {delay * 1e3:.3f} ms"
 
 
 class Choices:
@@ -43,8 +53,7 @@ class Choices:
         order = self.schedule.order_tasks(tasks)
         if order is None:
             return None
-        count = len(tasks)
-        deviates = list(order) != list(range(count))
+        deviates = any(position != turn for position, turn in enumerate(order))
         now, step = self.position()
         self.trace.decision(
             "task order",
@@ -52,12 +61,7 @@ class Choices:
             deviates=deviates,
             virtual_time=now,
             step=step,
-            detail=(
-                " then ".join(tasks[i].get_name() for i in order[: min(count, 6)])
-                + (" ..." if count > 6 else "")
-                if deviates
-                else ""
-            ),
+            describe=functools.partial(_describe_task_order, list(tasks), order),
         )
         return order if deviates else None
 
@@ -65,11 +69,9 @@ class Choices:
         order = self.schedule.order_timers(count)
         if order is None:
             return None
-        deviates = list(order) != list(range(count))
+        deviates = any(position != turn for position, turn in enumerate(order))
         now, step = self.position()
-        self.trace.decision(
-            "timer tie", order, deviates=deviates, virtual_time=now, step=step, detail=None
-        )
+        self.trace.decision("timer tie", order, deviates=deviates, virtual_time=now, step=step)
         return order if deviates else None
 
     def cpu_costs(self) -> list[float]:
@@ -90,7 +92,7 @@ class Choices:
             deviates=delay > 0,
             virtual_time=now,
             step=step,
-            detail=f"{label} takes {delay * 1e3:.3f} ms",
+            describe=functools.partial(_describe_delay, label, delay),
         )
         return delay
 

@@ -198,21 +198,28 @@ _TIME_PATCHES: dict[str, Callable[..., Any]] = {
 
 class ProcessState:
     """The process-wide state one simulation takes over: saved on `enter`,
-    given back on `exit`. Its own random state survives between runs of the
-    same loop, so a loop run in several `run_until_complete` calls (fixtures,
-    then the test) continues one seeded stream."""
+    given back on `exit`.
+
+    Entering is re-entrant (a whole `simloop.run` holds it once, and each
+    `run_forever` inside enters again for free). The run's random state
+    survives between the loop's runs, so a loop run in several
+    `run_until_complete` calls (fixtures, then the test) continues one seeded
+    stream.
+    """
 
     def __init__(self, loop: SimLoop) -> None:
         self._loop = loop
-        self._sim_random_state = _random_module.Random(
-            derive_seed(loop.seed, "random module")
-        ).getstate()
+        #: the random module's state inside this simulation (None: seed it on first entry)
+        self._sim_random_state: object = None
         self._saved_random_state: object = None
         self._gc_was_enabled = False
-        self._entered = False
+        self._depth = 0
 
     def enter(self) -> None:
         global _active
+        if self._depth:
+            self._depth += 1
+            return
         with _lock:
             if _active is not None:
                 raise RuntimeError(
@@ -222,27 +229,38 @@ class ProcessState:
             _active = self._loop
             _sim_threads.clear()
             _sim_threads.add(_get_ident())
-        self._entered = True
+        self._depth = 1
         for name, function in _TIME_PATCHES.items():
             setattr(_time_module, name, function)
         os.urandom = _patched_urandom
         _random_module._urandom = _patched_urandom  # type: ignore[attr-defined]
         _datetime_module.datetime = _SimDatetime  # type: ignore[misc]
         _datetime_module.date = _SimDate  # type: ignore[misc]
+        # The global generator itself is swapped (not just the module's
+        # functions) so that `from random import choice` is seeded too.
         self._saved_random_state = _random_module.getstate()
-        _random_module.setstate(self._sim_random_state)
+        if self._sim_random_state is None:
+            _random_module.seed(derive_seed(self._loop.seed, "random module"))
+        else:
+            _random_module.setstate(self._sim_random_state)  # type: ignore[arg-type]
         self._gc_was_enabled = gc.isenabled()
         gc.disable()
 
-    def exit(self) -> None:
+    def exit(self, *, final: bool = False) -> None:
+        """Give everything back. `final`: the loop will not run again, so its
+        own random state need not be kept (saving it costs a few microseconds)."""
         global _active
-        if not self._entered:
+        if not self._depth:
             return
-        self._entered = False
+        self._depth -= 1
+        if self._depth:
+            return
         if self._gc_was_enabled:
             gc.enable()
-        self._sim_random_state = _random_module.getstate()
+        if not final:
+            self._sim_random_state = _random_module.getstate()
         _random_module.setstate(self._saved_random_state)  # type: ignore[arg-type]
+        self._saved_random_state = None
         _datetime_module.datetime = _real_datetime  # type: ignore[misc]
         _datetime_module.date = _real_date  # type: ignore[misc]
         _random_module._urandom = _real_urandom  # type: ignore[attr-defined]
@@ -252,6 +270,10 @@ class ProcessState:
         with _lock:
             _sim_threads.clear()
             _active = None
+
+    @property
+    def entered(self) -> bool:
+        return self._depth > 0
 
     def add_thread(self, ident: int) -> None:
         """Let a simulated executor job's thread see the simulation's clock."""

@@ -161,9 +161,9 @@ class SimLoop(asyncio.BaseEventLoop):
         #: virtual CPU seconds of the coming callbacks, consumed from `_cost_index`
         self._costs = self.choices.cpu_costs()
         self._cost_index = 0
-        self._entropy = random.Random(derive_seed(self.seed, "entropy"))
         self._process_state = ProcessState(self)
-        self._threads = _threads.ThreadPool(self)
+        self._thread_pool: _threads.ThreadPool | None = None
+        self._entropy_stream: random.Random | None = None
         #: contexts that reached the exception handler with no custom handler set
         self.unhandled: list[dict[str, Any]] = []
         #: when True, whoever runs the loop reports `unhandled`; the loop does not log them
@@ -176,6 +176,22 @@ class SimLoop(asyncio.BaseEventLoop):
             f"<SimLoop seed={self.seed} strategy={self.strategy.name} "
             f"t={self.virtual_time():.6f} running={self.is_running()} closed={self.is_closed()}>"
         )
+
+    @property
+    def _threads(self) -> _threads.ThreadPool:
+        # Made on first use: most runs never touch an executor.
+        pool = self._thread_pool
+        if pool is None:
+            pool = self._thread_pool = _threads.ThreadPool(self)
+        return pool
+
+    @property
+    def _entropy(self) -> random.Random:
+        """The run's stream for os.urandom and friends (made on first use)."""
+        stream = self._entropy_stream
+        if stream is None:
+            stream = self._entropy_stream = random.Random(derive_seed(self.seed, "entropy"))
+        return stream
 
     # -- the clock ---------------------------------------------------------
 
@@ -210,13 +226,25 @@ class SimLoop(asyncio.BaseEventLoop):
     # -- running -----------------------------------------------------------
 
     def run_forever(self) -> None:
-        self._process_state.enter()
-        _threads.install_condition_hooks()
+        self.enter_simulation()
         try:
             super().run_forever()
         finally:
+            self.exit_simulation()
+
+    def enter_simulation(self) -> None:
+        """Take over the process's clocks, randomness and GC for this loop
+        (see `simloop._determinism`). Re-entrant; `run_forever` does it, and
+        a runner may hold it across several runs to pay for it once."""
+        self._process_state.enter()
+        if self._process_state._depth == 1:
+            _threads.install_condition_hooks()
+
+    def exit_simulation(self, *, final: bool = False) -> None:
+        """Undo one `enter_simulation`; the outermost one gives everything back."""
+        if self._process_state._depth == 1:
             _threads.remove_condition_hooks()
-            self._process_state.exit()
+        self._process_state.exit(final=final)
 
     def _run_once(self) -> None:
         """One iteration: jump the clock if idle, release due timers, run the
@@ -248,8 +276,8 @@ class SimLoop(asyncio.BaseEventLoop):
         if self._steps >= self._next_collect:
             self._next_collect = self._steps + GC_EVERY_STEPS
             gc.collect(0)
-            if self._steps > self.step_limit:
-                raise self._step_limit_exceeded()
+        if self._steps > self.step_limit:
+            raise self._step_limit_exceeded()
 
     def _run_ready(self, count: int) -> None:
         # Handle._run, inlined: one Python frame less per callback.
@@ -484,7 +512,9 @@ class SimLoop(asyncio.BaseEventLoop):
         running_on = self._thread_id
         if running_on is not None:
             caller = threading.get_ident()
-            if caller != running_on and not self._threads.controls(caller):
+            if caller != running_on and not (
+                self._thread_pool is not None and self._thread_pool.controls(caller)
+            ):
                 name = getattr(callback, "__qualname__", repr(callback))
                 message = (
                     f"call_soon_threadsafe({name}) came from thread "
@@ -558,8 +588,8 @@ class SimLoop(asyncio.BaseEventLoop):
     def close(self) -> None:
         if self.is_running():
             raise RuntimeError("Cannot close a running event loop")
-        if not self.is_closed():
-            self._threads.close()
+        if not self.is_closed() and self._thread_pool is not None:
+            self._thread_pool.close()
         super().close()
 
     # -- resources ---------------------------------------------------------
@@ -590,10 +620,11 @@ class SimLoop(asyncio.BaseEventLoop):
         if pending:
             lines.append(f"  {len(pending)} unfinished task(s):")
             lines.extend(f"    {line}" for line in describe_pending(pending))
-        lines.extend(
-            f"    executor job {job.label} blocked in {job.waiting_on}"
-            for job in self._threads.parked()
-        )
+        if self._thread_pool is not None:
+            lines.extend(
+                f"    executor job {job.label} blocked in {job.waiting_on}"
+                for job in self._thread_pool.parked()
+            )
         return "\n".join(lines)
 
     def pending_tasks(self) -> list[asyncio.Task[Any]]:

@@ -9,6 +9,7 @@ any ``PYTHONHASHSEED``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import struct
@@ -75,12 +76,28 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """One choice a run made where plain FIFO would have chosen otherwise."""
+    """One choice a run made where plain FIFO would have chosen otherwise.
+
+    `describe` builds the human-readable detail only when a report asks for
+    it: most runs pass and never read their deviations.
+    """
 
     kind: str
     virtual_time: float
     step: int
-    detail: str
+    describe: Callable[[], str]
+
+    @property
+    def detail(self) -> str:
+        return self.describe()
+
+
+def _describe_values(packed: bytes) -> str:
+    values = array("Q")
+    values.frombytes(packed)
+    if sys.byteorder != "little":  # pragma: no cover - no big-endian CI
+        values.byteswap()
+    return " ".join(map(str, values))
 
 
 def _no_position() -> tuple[float, int]:
@@ -129,11 +146,12 @@ class Trace:
         deviates: bool,
         virtual_time: float,
         step: int,
-        detail: str | None = None,
+        describe: Callable[[], str] | None = None,
     ) -> None:
         """Fold one decision into the digest; keep it if it deviates from FIFO.
 
-        `detail` may be given lazily as None; deviations then record the values.
+        `describe` returns the readable detail of a deviation (by default the
+        decision's values), called only when someone reads it.
         """
         packed = _pack_ints(values)
         self._hash.update(_DECISION.pack(_TAG_DECISION, _KIND_CODE[kind], len(packed)))
@@ -141,15 +159,14 @@ class Trace:
         self.kinds_seen.add(kind)
         if deviates:
             self.deviation_count += 1
-            if len(self.deviations) < self.keep_deviations or self.events is not None:
-                if detail is None:
-                    detail = " ".join(map(str, array("Q", packed)))
-                if len(self.deviations) < self.keep_deviations:
-                    self.deviations.append(Decision(kind, virtual_time, step, detail))
-                if self.events is not None:
-                    self.events.append(
-                        Event(step, virtual_time, "choice", kind, detail, deviates=True)
-                    )
+            if describe is None:
+                describe = functools.partial(_describe_values, packed)
+            if len(self.deviations) < self.keep_deviations:
+                self.deviations.append(Decision(kind, virtual_time, step, describe))
+            if self.events is not None:
+                self.events.append(
+                    Event(step, virtual_time, "choice", kind, describe(), deviates=True)
+                )
 
     def record(self, kind: str, actor: str, detail: str, *, deviates: bool = False) -> None:
         """Append an event, if this trace records events (callers check

@@ -69,15 +69,21 @@ def run_on(loop: SimLoop, main: Coroutine[Any, Any, _T], *, debug: bool | None =
     loop.collect_unhandled = True
     if debug is not None:
         loop.set_debug(debug)
-    task = loop.create_task(main, name="main")
-    task._log_destroy_pending = False  # type: ignore[attr-defined]
+    # One takeover of the process for the whole run (the run and its clean-up
+    # are several run_until_complete calls), given back before errors surface.
+    loop.enter_simulation()
     try:
-        result = loop.run_until_complete(task)
-    except BaseException as error:
-        finish(loop, failed=True)
-        _note_unhandled(error, loop.unhandled)
-        raise
-    finish(loop, failed=False)
+        task = loop.create_task(main, name="main")
+        task._log_destroy_pending = False  # type: ignore[attr-defined]
+        try:
+            result = loop.run_until_complete(task)
+        except BaseException as error:
+            finish(loop, failed=True)
+            _note_unhandled(error, loop.unhandled)
+            raise
+        finish(loop, failed=False)
+    finally:
+        loop.exit_simulation(final=True)
     raise_unhandled(loop.unhandled)
     return result
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ._base import NO_COST, Schedule, Strategy, Streams
+from ._base import NO_COST, Schedule, Strategy, Streams, derive_seed
 
 # Swarm testing (Groce et al., ISSTA 2012): rather than one tuned mix, each
 # seed draws its own profile, so some seeds deviate from FIFO everywhere and
@@ -18,6 +20,7 @@ _CPU_RATES = (1.0, 0.3)
 _THREAD_MAX_DELAYS = (0.0001, 0.001, 0.005, 0.005, 0.05)
 _SLOW_THREAD_CHANCE = 0.02
 _COST_BLOCK = 512
+_FIRST_COST_BLOCK = 16
 #: batches of at most this many tasks are shuffled uniformly
 _SHUFFLE_LIMIT = 32
 
@@ -75,19 +78,21 @@ class Random(Strategy):
 
     def profile(self, streams: Streams) -> Profile:
         """This seed's swarm profile (arguments given to the strategy win)."""
-        swarm = streams("swarm")
-        drawn = Profile(
-            reorder_rate=swarm.choice(_REORDER_RATES),
-            cpu_max_cost=swarm.choice(_CPU_MAX_COSTS),
-            cpu_rate=swarm.choice(_CPU_RATES),
-            thread_max_delay=swarm.choice(_THREAD_MAX_DELAYS),
-        )
+        # A handful of draws: taken from the bits of one derived seed rather
+        # than a Mersenne Twister stream, whose seeding costs more than a run.
+        bits = derive_seed(streams.seed, "swarm")
+
+        def draw(options: tuple[float, ...]) -> float:
+            nonlocal bits
+            bits, index = divmod(bits, 1 << 12)
+            return options[index % len(options)]
+
         return Profile(
-            reorder_rate=drawn.reorder_rate if self.reorder_rate is None else self.reorder_rate,
-            cpu_max_cost=drawn.cpu_max_cost if self.cpu_max_cost is None else self.cpu_max_cost,
-            cpu_rate=drawn.cpu_rate if self.cpu_rate is None else self.cpu_rate,
+            reorder_rate=draw(_REORDER_RATES) if self.reorder_rate is None else self.reorder_rate,
+            cpu_max_cost=draw(_CPU_MAX_COSTS) if self.cpu_max_cost is None else self.cpu_max_cost,
+            cpu_rate=draw(_CPU_RATES) if self.cpu_rate is None else self.cpu_rate,
             thread_max_delay=(
-                drawn.thread_max_delay if self.thread_max_delay is None else self.thread_max_delay
+                draw(_THREAD_MAX_DELAYS) if self.thread_max_delay is None else self.thread_max_delay
             ),
         )
 
@@ -102,11 +107,27 @@ class RandomSchedule(Schedule):
 
     def __init__(self, profile: Profile, streams: Streams) -> None:
         self.profile = profile
-        self._task_rng = streams("tasks")
-        self._timer_rng = streams("timers")
-        self._cpu_rng = streams("cpu")
-        self._thread_rng = streams("threads")
+        # Streams are made on first use (seeding one costs microseconds, and
+        # most runs never reach most choice points).
+        self._streams = streams
         self.reorders_tasks = profile.reorder_rate > 0
+        self._cost_block = _FIRST_COST_BLOCK
+
+    @functools.cached_property
+    def _task_rng(self) -> random.Random:
+        return self._streams("tasks")
+
+    @functools.cached_property
+    def _timer_rng(self) -> random.Random:
+        return self._streams("timers")
+
+    @functools.cached_property
+    def _cpu_rng(self) -> random.Random:
+        return self._streams("cpu")
+
+    @functools.cached_property
+    def _thread_rng(self) -> random.Random:
+        return self._streams("threads")
 
     def order_tasks(self, tasks: Sequence[asyncio.Task[object]]) -> Sequence[int] | None:
         rng = self._task_rng
@@ -148,9 +169,12 @@ class RandomSchedule(Schedule):
             return NO_COST
         draw = self._cpu_rng.random
         most, rate = profile.cpu_max_cost, profile.cpu_rate
+        # Blocks grow, so a short run draws few costs and a long one is cheap per callback.
+        block = self._cost_block
+        self._cost_block = min(block * 2, _COST_BLOCK)
         if rate >= 1.0:
-            return [most * draw() for _ in range(_COST_BLOCK)]
-        return [most * draw() if draw() < rate else 0.0 for _ in range(_COST_BLOCK)]
+            return [most * draw() for _ in range(block)]
+        return [most * draw() if draw() < rate else 0.0 for _ in range(block)]
 
     def thread_delay(self, label: str) -> float:
         rng = self._thread_rng
