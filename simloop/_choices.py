@@ -19,9 +19,8 @@ from ._trace import Trace
 from .strategies import Schedule, Strategy, Streams
 
 
-def _describe_task_order(tasks: list[asyncio.Task[object]], order: Sequence[int]) -> str:
-    names = [tasks[turn].get_name() for turn in order[:6]]
-    return " then ".join(names) + (" ..." if len(order) > 6 else "")
+def _describe_task_order(names: list[str], more: bool) -> str:
+    return " then ".join(names) + (" ..." if more else "")
 
 
 def _describe_delay(label: str, delay: float) -> str:
@@ -61,7 +60,12 @@ class Choices:
             deviates=deviates,
             virtual_time=now,
             step=step,
-            describe=functools.partial(_describe_task_order, list(tasks), order),
+            # Names, not tasks: a kept deviation must not keep a run's tasks alive.
+            describe=functools.partial(
+                _describe_task_order,
+                [tasks[turn].get_name() for turn in order[:6]] if deviates else [],
+                len(order) > 6,
+            ),
         )
         return order if deviates else None
 

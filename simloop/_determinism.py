@@ -207,15 +207,17 @@ class ProcessState:
     stream.
     """
 
-    def __init__(self, loop: SimLoop) -> None:
-        self._loop = loop
+    def __init__(self, seed: int) -> None:
+        # The seed, not the loop: no reference cycle, so a finished loop is
+        # freed by reference counting.
+        self._seed = seed
         #: the random module's state inside this simulation (None: seed it on first entry)
         self._sim_random_state: object = None
         self._saved_random_state: object = None
         self._gc_was_enabled = False
         self._depth = 0
 
-    def enter(self) -> None:
+    def enter(self, loop: SimLoop) -> None:
         global _active
         if self._depth:
             self._depth += 1
@@ -226,7 +228,7 @@ class ProcessState:
                     f"another simulation ({_active!r}) is running in this process; "
                     "simloop runs one simulation at a time"
                 )
-            _active = self._loop
+            _active = loop
             _sim_threads.clear()
             _sim_threads.add(_get_ident())
         self._depth = 1
@@ -240,7 +242,7 @@ class ProcessState:
         # functions) so that `from random import choice` is seeded too.
         self._saved_random_state = _random_module.getstate()
         if self._sim_random_state is None:
-            _random_module.seed(derive_seed(self._loop.seed, "random module"))
+            _random_module.seed(derive_seed(self._seed, "random module"))
         else:
             _random_module.setstate(self._sim_random_state)  # type: ignore[arg-type]
         self._gc_was_enabled = gc.isenabled()

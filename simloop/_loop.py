@@ -161,7 +161,7 @@ class SimLoop(asyncio.BaseEventLoop):
         #: virtual CPU seconds of the coming callbacks, consumed from `_cost_index`
         self._costs = self.choices.cpu_costs()
         self._cost_index = 0
-        self._process_state = ProcessState(self)
+        self._process_state = ProcessState(self.seed)
         self._thread_pool: _threads.ThreadPool | None = None
         self._entropy_stream: random.Random | None = None
         #: contexts that reached the exception handler with no custom handler set
@@ -236,7 +236,7 @@ class SimLoop(asyncio.BaseEventLoop):
         """Take over the process's clocks, randomness and GC for this loop
         (see `simloop._determinism`). Re-entrant; `run_forever` does it, and
         a runner may hold it across several runs to pay for it once."""
-        self._process_state.enter()
+        self._process_state.enter(self)
         if self._process_state._depth == 1:
             _threads.install_condition_hooks()
 
@@ -591,6 +591,12 @@ class SimLoop(asyncio.BaseEventLoop):
         if not self.is_closed() and self._thread_pool is not None:
             self._thread_pool.close()
         super().close()
+        # Break the loop's reference cycles, so that a finished simulation
+        # (and every task and frame it still holds) is freed at once by
+        # reference counting, not whenever the collector next runs.
+        now, steps = self._position()
+        self.trace.position = self.choices.position = lambda: (now, steps)
+        self._thread_pool = None
 
     # -- resources ---------------------------------------------------------
 
