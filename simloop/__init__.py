@@ -28,26 +28,34 @@ from ._errors import (
     TimeLimitExceeded,
     UnhandledError,
 )
+from ._explain import Explanation, explain
 from ._loop import DEFAULT_STEP_LIMIT, DEFAULT_TIME_LIMIT, SimLoop
+from ._shrink import ShrinkResult, failure_signature, shrink
 from .run import EventLoopPolicy, run
-from .strategies import Strategy
+from .strategies import ChoiceLog, Strategy
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_STEP_LIMIT",
     "DEFAULT_TIME_LIMIT",
+    "ChoiceLog",
     "Deadlock",
     "EventLoopPolicy",
+    "Explanation",
     "Livelock",
     "RealIOError",
+    "ShrinkResult",
     "SimLoop",
     "SimulationError",
     "StepLimitExceeded",
     "Strategy",
     "TimeLimitExceeded",
     "UnhandledError",
+    "explain",
+    "failure_signature",
     "in_simulation",
     "run",
+    "shrink",
     "strategies",
 ]

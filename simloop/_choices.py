@@ -16,11 +16,24 @@ import functools
 from collections.abc import Callable, Sequence
 
 from ._trace import Trace
-from .strategies import Schedule, Strategy, Streams
+from .strategies import ChoiceLog, Schedule, Strategy, Streams
 
 
 def _describe_task_order(names: list[str], more: bool) -> str:
     return " then ".join(names) + (" ..." if more else "")
+
+
+def _timer_name(timer: asyncio.TimerHandle) -> str:
+    callback = getattr(timer, "_callback", None)
+    owner = getattr(callback, "__self__", None)
+    name = getattr(callback, "__qualname__", None) or type(callback).__name__
+    if isinstance(owner, asyncio.Task):
+        return f"{owner.get_name()}.{getattr(callback, '__name__', name)}"
+    return str(name)
+
+
+def _describe_timer_order(names: list[str], more: bool) -> str:
+    return "timers due together fire as " + " then ".join(names) + (" ..." if more else "")
 
 
 def _describe_delay(label: str, delay: float) -> str:
@@ -30,7 +43,16 @@ def _describe_delay(label: str, delay: float) -> str:
 class Choices:
     """Asks the run's `Schedule` and records every answer."""
 
-    __slots__ = ("position", "reorders_tasks", "schedule", "seed", "strategy", "streams", "trace")
+    __slots__ = (
+        "log",
+        "position",
+        "reorders_tasks",
+        "schedule",
+        "seed",
+        "strategy",
+        "streams",
+        "trace",
+    )
 
     def __init__(
         self,
@@ -38,6 +60,8 @@ class Choices:
         strategy: Strategy,
         trace: Trace,
         position: Callable[[], tuple[float, int]],
+        *,
+        log: ChoiceLog | None = None,
     ) -> None:
         self.seed = seed
         self.strategy = strategy
@@ -47,9 +71,14 @@ class Choices:
         self.reorders_tasks = self.schedule.reorders_tasks
         #: (virtual time, callbacks run) of the loop, for recording decisions
         self.position = position
+        #: every answer, per kind of choice point, when the run is logged
+        #: (for replaying and shrinking it: see `simloop.strategies.Replay`)
+        self.log = log
 
     def order_tasks(self, tasks: Sequence[asyncio.Task[object]]) -> Sequence[int] | None:
         order = self.schedule.order_tasks(tasks)
+        if self.log is not None:
+            self.log.append("task order", None if order is None else tuple(order))
         if order is None:
             return None
         deviates = any(position != turn for position, turn in enumerate(order))
@@ -69,13 +98,26 @@ class Choices:
         )
         return order if deviates else None
 
-    def order_timers(self, count: int) -> Sequence[int] | None:
-        order = self.schedule.order_timers(count)
+    def order_timers(self, timers: Sequence[asyncio.TimerHandle]) -> Sequence[int] | None:
+        order = self.schedule.order_timers(len(timers))
+        if self.log is not None:
+            self.log.append("timer tie", None if order is None else tuple(order))
         if order is None:
             return None
         deviates = any(position != turn for position, turn in enumerate(order))
         now, step = self.position()
-        self.trace.decision("timer tie", order, deviates=deviates, virtual_time=now, step=step)
+        self.trace.decision(
+            "timer tie",
+            order,
+            deviates=deviates,
+            virtual_time=now,
+            step=step,
+            describe=functools.partial(
+                _describe_timer_order,
+                [_timer_name(timers[turn]) for turn in order[:6]] if deviates else [],
+                len(order) > 6,
+            ),
+        )
         return order if deviates else None
 
     def cpu_costs(self) -> list[float]:
@@ -83,12 +125,16 @@ class Choices:
         # more than the callbacks): they are a pure function of the seed, and
         # their effect shows in the virtual time of every iteration.
         costs = self.schedule.cpu_costs()
+        if self.log is not None:
+            self.log.append("cpu cost", tuple(costs))
         if costs:
             self.trace.note("cpu cost")
         return costs
 
     def thread_delay(self, label: str) -> float:
         delay = self.schedule.thread_delay(label)
+        if self.log is not None:
+            self.log.append("thread delay", delay)
         now, step = self.position()
         self.trace.decision(
             "thread delay",

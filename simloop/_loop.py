@@ -45,7 +45,7 @@ from ._determinism import ProcessState
 from ._errors import Deadlock, RealIOError, SimulationError, StepLimitExceeded, TimeLimitExceeded
 from ._tasks import SimTask, describe_pending, serial_of, where_suspended
 from ._trace import Trace
-from .strategies import Strategy, derive_seed, resolve
+from .strategies import ChoiceLog, Strategy, derive_seed, resolve
 
 _T = TypeVar("_T")
 logger = logging.getLogger("asyncio")
@@ -102,6 +102,9 @@ class SimLoop(asyncio.BaseEventLoop):
       step_limit: callbacks after which the run fails as a livelock.
       record: keep every event in ``loop.trace.events`` (slower; the digest
         is the same either way).
+      log_choices: keep every answer of every choice point in
+        ``loop.choice_log``, to replay the run with `strategies.Replay` or
+        shrink it (`simloop.shrink`).
     """
 
     if TYPE_CHECKING:
@@ -130,6 +133,7 @@ class SimLoop(asyncio.BaseEventLoop):
         time_limit: float = DEFAULT_TIME_LIMIT,
         step_limit: int = DEFAULT_STEP_LIMIT,
         record: bool = False,
+        log_choices: bool = False,
     ) -> None:
         # Until BaseEventLoop.__init__ runs, a bad argument must leave an
         # object that __del__ sees as closed (no "unclosed event loop" noise).
@@ -156,7 +160,11 @@ class SimLoop(asyncio.BaseEventLoop):
         self.trace.position = self._position
         #: events are kept: callbacks run on the observed (slower) path
         self._recording = record
-        self.choices = Choices(self.seed, self.strategy, self.trace, self._position)
+        #: every answer of every choice point, when `log_choices` is set
+        self.choice_log: ChoiceLog | None = ChoiceLog() if log_choices else None
+        self.choices = Choices(
+            self.seed, self.strategy, self.trace, self._position, log=self.choice_log
+        )
         self._reorders_tasks = self.choices.reorders_tasks
         #: virtual CPU seconds of the coming callbacks, consumed from `_cost_index`
         self._costs = self.choices.cpu_costs()
@@ -400,7 +408,7 @@ class SimLoop(asyncio.BaseEventLoop):
             while end < len(due) and due[end].when() == when:
                 end += 1
             if end - start > 1:
-                order = self.choices.order_timers(end - start)
+                order = self.choices.order_timers(due[start:end])
                 if order is not None:
                     group = due[start:end]
                     due[start:end] = [group[i] for i in order]

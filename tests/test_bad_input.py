@@ -31,10 +31,10 @@ def test_bad_seed(seed: object, error: type[Exception], message: str) -> None:
 
 def test_unknown_strategy_lists_the_known_ones() -> None:
     with pytest.raises(
-        ValueError, match=r"^unknown strategy 'dfs'; expected one of: fifo, random$"
+        ValueError, match=r"^unknown strategy 'dfs'; expected one of: fifo, pct, random$"
     ):
         simloop.SimLoop(strategy="dfs")
-    with pytest.raises(TypeError, match=r"strategy must be a name \(fifo, random\)"):
+    with pytest.raises(TypeError, match=r"strategy must be a name \(fifo, pct, random\)"):
         simloop.SimLoop(strategy=3)  # type: ignore[arg-type]
 
 

@@ -1,16 +1,21 @@
 """Strategies: how a run fills its choice points.
 
-`fifo` is the stock loop's order; `random` (the default) seeds every choice.
-A strategy is named by a string or given as a `Strategy` instance.
+`fifo` is the stock loop's order; `random` (the default) seeds every choice;
+`pct` is probabilistic concurrency testing; `Replay(log)` re-runs a recorded
+schedule. A strategy is named by a string or given as a `Strategy` instance.
 """
 
 from __future__ import annotations
 
 from ._base import NO_COST, Schedule, Strategy, Streams, derive_seed
 from ._fifo import Fifo
+from ._log import KINDS, ChoiceKind, ChoiceLog, Position, fifo_value, register_kind
+from ._pct import PCT, PCTSchedule
 from ._random import Profile, Random, RandomSchedule
+from ._replay import Replay, ReplaySchedule
 
-STRATEGIES: dict[str, type[Strategy]] = {"fifo": Fifo, "random": Random}
+#: Strategies that can be named by a string (replay needs a recorded log).
+STRATEGIES: dict[str, type[Strategy]] = {"fifo": Fifo, "random": Random, "pct": PCT}
 
 
 def resolve(strategy: str | Strategy) -> Strategy:
@@ -21,6 +26,11 @@ def resolve(strategy: str | Strategy) -> Strategy:
         factory = STRATEGIES.get(strategy)
         if factory is not None:
             return factory()
+        if strategy == "replay":
+            raise ValueError(
+                "strategy 'replay' needs a recorded schedule: pass "
+                "simloop.strategies.Replay(log) with a ChoiceLog"
+            )
         raise ValueError(
             f"unknown strategy {strategy!r}; expected one of: {', '.join(sorted(STRATEGIES))}"
         )
@@ -31,15 +41,25 @@ def resolve(strategy: str | Strategy) -> Strategy:
 
 
 __all__ = [
+    "KINDS",
     "NO_COST",
+    "PCT",
     "STRATEGIES",
+    "ChoiceKind",
+    "ChoiceLog",
     "Fifo",
+    "PCTSchedule",
+    "Position",
     "Profile",
     "Random",
     "RandomSchedule",
+    "Replay",
+    "ReplaySchedule",
     "Schedule",
     "Strategy",
     "Streams",
     "derive_seed",
+    "fifo_value",
+    "register_kind",
     "resolve",
 ]

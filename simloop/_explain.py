@@ -1,0 +1,111 @@
+"""Explaining a failing seed: shrink its schedule, then say what it takes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from ._loop import SimLoop
+from ._shrink import ShrinkResult, describe, shrink
+from .run import run_on
+from .strategies import ChoiceLog, Replay, Strategy
+
+
+@dataclass
+class Explanation:
+    """Why a seed fails, in its simplest form."""
+
+    seed: int
+    strategy: str
+    #: the failure of the simplest schedule
+    failure: BaseException
+    #: the simplest failing schedule: replay it with `strategies.Replay`
+    schedule: ChoiceLog
+    #: what the schedule does differently from plain FIFO, in words
+    deviations: list[str]
+    shrink: ShrinkResult
+
+    def __str__(self) -> str:
+        lines = [
+            f"seed {self.seed} ({self.strategy}) fails with "
+            f"{type(self.failure).__name__}: {self.failure}".rstrip(": "),
+            f"simplest failing schedule ({self.shrink.deviations_after} deviation(s) from FIFO, "
+            f"down from {self.shrink.deviations_before}, {self.shrink.trials} replays):",
+        ]
+        lines += [f"  {line}" for line in self.deviations]
+        lines.append("everything else in plain FIFO order")
+        return "\n".join(lines)
+
+
+def trial_runner(
+    make_main: Callable[[], Coroutine[Any, Any, Any]], **loop_options: Any
+) -> Callable[[Strategy], tuple[BaseException | None, ChoiceLog]]:
+    """A `shrink` trial: run a fresh `make_main()` on a logged SimLoop."""
+
+    def trial(strategy: Strategy) -> tuple[BaseException | None, ChoiceLog]:
+        loop = SimLoop(0, strategy, log_choices=True, **loop_options)
+        log = loop.choice_log
+        assert log is not None
+        try:
+            run_on(loop, make_main())
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as error:
+            return error, log
+        return None, log
+
+    return trial
+
+
+def replay_recorded(
+    make_main: Callable[[], Coroutine[Any, Any, Any]], schedule: ChoiceLog, **loop_options: Any
+) -> SimLoop:
+    """Run `make_main()` once more on `schedule`, recording events; the
+    finished loop carries the trace (its deviations have readable details).
+    The run's outcome is not raised."""
+    loop = SimLoop(0, Replay(schedule), record=True, **loop_options)
+    try:
+        run_on(loop, make_main())
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:
+        pass
+    return loop
+
+
+def explain(
+    make_main: Callable[[], Coroutine[Any, Any, Any]],
+    seed: int,
+    *,
+    strategy: str | Strategy = "random",
+    budget: int = 300,
+    **loop_options: Any,
+) -> Explanation | None:
+    """Run `seed`; if it fails, shrink its schedule and say what the failure takes.
+
+    Returns None when the seed passes. `make_main` is called once per replay
+    and must return a fresh coroutine each time.
+    """
+    loop = SimLoop(seed, strategy, log_choices=True, **loop_options)
+    log = loop.choice_log
+    assert log is not None
+    name = loop.strategy.name
+    try:
+        run_on(loop, make_main())
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as error:
+        failure = error
+    else:
+        return None
+    result = shrink(trial_runner(make_main, **loop_options), log, failure, budget=budget)
+    replayed = replay_recorded(make_main, result.log, **loop_options)
+    return Explanation(
+        seed=seed,
+        strategy=name,
+        failure=result.failure,
+        schedule=result.log,
+        deviations=describe(result.log, replayed.trace.deviations),
+        shrink=result,
+    )

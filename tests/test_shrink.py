@@ -1,0 +1,88 @@
+"""Shrinking a failing schedule, and explaining it in words."""
+
+from __future__ import annotations
+
+import asyncio
+
+import simloop
+from simloop.run import run_on
+from simloop.strategies import Random, Replay
+
+
+async def reply_at_the_deadline() -> None:
+    """A reply callback that does not check whether the waiter was cancelled."""
+    loop = asyncio.get_running_loop()
+    for _ in range(4):
+        reply = loop.create_future()
+        loop.call_later(0.05, reply.set_result, "pong")
+        try:
+            async with asyncio.timeout(0.05):
+                await reply
+        except TimeoutError:
+            pass
+        await asyncio.sleep(0.01)  # unrelated timers and tasks: noise to shrink away
+        await asyncio.gather(asyncio.sleep(0), asyncio.sleep(0))
+
+
+def first_failing_seed() -> int:
+    for seed in range(200):
+        try:
+            simloop.run(reply_at_the_deadline(), seed=seed)
+        except asyncio.InvalidStateError:
+            return seed
+    raise AssertionError("no failing seed in 200")
+
+
+def test_a_failing_seed_shrinks_to_the_one_deviation_it_needs() -> None:
+    seed = first_failing_seed()
+    explanation = simloop.explain(reply_at_the_deadline, seed)
+    assert explanation is not None
+    assert isinstance(explanation.failure, asyncio.InvalidStateError)
+    assert explanation.shrink.deviations_after == 1
+    assert explanation.shrink.deviations_before >= 1
+    [line] = explanation.deviations
+    assert "timer tie" in line
+    assert "Timeout._on_timeout then Future.set_result" in line
+    assert "everything else in plain FIFO order" in str(explanation)
+
+
+def test_the_shrunk_schedule_fails_again_by_itself() -> None:
+    explanation = simloop.explain(reply_at_the_deadline, first_failing_seed())
+    assert explanation is not None
+    for _ in range(2):
+        loop = simloop.SimLoop(0, Replay(explanation.schedule))
+        try:
+            run_on(loop, reply_at_the_deadline())
+        except asyncio.InvalidStateError:
+            continue
+        raise AssertionError("the shrunk schedule passed")
+
+
+def test_a_passing_seed_has_nothing_to_explain() -> None:
+    assert simloop.explain(reply_at_the_deadline, 0, strategy="fifo") is None
+
+
+def test_cpu_costs_shrink_to_the_few_that_make_a_timer_late() -> None:
+    """The check runs on a busy loop: the failure needs the timer to fire late,
+    which takes CPU time; shrinking keeps only the costs that matter."""
+
+    async def timer_fires_late() -> None:
+        loop = asyncio.get_running_loop()
+        fired: list[float] = []
+        deadline = loop.time() + 0.001
+        loop.call_at(deadline, lambda: fired.append(loop.time()))
+        for _ in range(30):
+            await asyncio.sleep(0)
+        await asyncio.sleep(0.01)
+        assert fired[0] < deadline + 0.0003, "the timer fired late"
+
+    busy = Random(cpu_max_cost=0.0005, cpu_rate=1.0, reorder_rate=0.0)
+    for seed in range(30):
+        explanation = simloop.explain(timer_fires_late, seed, strategy=busy)
+        if explanation is not None:
+            break
+    else:
+        raise AssertionError("no seed made the timer late")
+    assert explanation.shrink.deviations_before > 10
+    assert 1 <= explanation.shrink.deviations_after < explanation.shrink.deviations_before
+    assert all("ms of CPU" in line for line in explanation.deviations)
