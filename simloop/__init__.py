@@ -30,6 +30,7 @@ from ._errors import (
 )
 from ._explain import Explanation, explain
 from ._loop import DEFAULT_STEP_LIMIT, DEFAULT_TIME_LIMIT, SimLoop
+from ._probes import buggify, sometimes
 from ._shrink import ShrinkResult, failure_signature, shrink
 from .run import EventLoopPolicy, run
 from .strategies import ChoiceLog, Strategy
@@ -52,10 +53,12 @@ __all__ = [
     "Strategy",
     "TimeLimitExceeded",
     "UnhandledError",
+    "buggify",
     "explain",
     "failure_signature",
     "in_simulation",
     "run",
     "shrink",
+    "sometimes",
     "strategies",
 ]

@@ -36,6 +36,10 @@ def _describe_timer_order(names: list[str], more: bool) -> str:
     return "timers due together fire as " + " then ".join(names) + (" ..." if more else "")
 
 
+def _describe_buggify(site: str) -> str:
+    return f"buggify() at {site} fires"
+
+
 def _describe_delay(label: str, delay: float) -> str:
     return f"{label} takes {delay * 1e3:.3f} ms"
 
@@ -145,6 +149,21 @@ class Choices:
             describe=functools.partial(_describe_delay, label, delay),
         )
         return delay
+
+    def buggify(self, site: str, probability: float | None) -> bool:
+        fire = self.schedule.buggify(site, probability)
+        if self.log is not None:
+            self.log.append("buggify", fire)
+        now, step = self.position()
+        self.trace.decision(
+            "buggify",
+            (int(fire),),
+            deviates=fire,
+            virtual_time=now,
+            step=step,
+            describe=functools.partial(_describe_buggify, site),
+        )
+        return fire
 
     def describe(self) -> str:
         return f"{self.strategy.name}: {self.schedule.describe()}"

@@ -176,6 +176,8 @@ class SimLoop(asyncio.BaseEventLoop):
         self.unhandled: list[dict[str, Any]] = []
         #: when True, whoever runs the loop reports `unhandled`; the loop does not log them
         self.collect_unhandled = False
+        #: `simloop.sometimes` names, and whether each held at least once in this run
+        self.sometimes: dict[str, bool] = {}
         #: calls refused because they came from a thread the simulation does not control
         self._refused: list[str] = []
 

@@ -77,6 +77,10 @@ class Schedule:
         """Virtual seconds an executor job (`label` names its function) takes to run."""
         return 0.0
 
+    def buggify(self, site: str, probability: float | None) -> bool:
+        """Whether a `simloop.buggify()` call at `site` fires (FIFO: never)."""
+        return False
+
     def describe(self) -> str:
         """One line saying what this run's schedule varies."""
         return "FIFO"

@@ -21,6 +21,7 @@ import random
 from collections.abc import Sequence
 
 from ._base import Schedule, Strategy, Streams
+from ._random import buggify_site
 
 
 def _at_least_one(name: str, value: object) -> int:
@@ -63,6 +64,7 @@ class PCTSchedule(Schedule):
         self._change_points = sorted(rng.randint(1, steps) for _ in range(depth - 1))
         self._next_low = float(depth - 1)  # priorities below every initial one
         self.task_steps = 0
+        self._active_sites: dict[str, bool] = {}
         #: distinct tasks seen, for the bound
         self.tasks_seen = 0
 
@@ -104,6 +106,9 @@ class PCTSchedule(Schedule):
         order = list(range(count))
         self._timer_rng.shuffle(order)
         return order
+
+    def buggify(self, site: str, probability: float | None) -> bool:
+        return buggify_site(self._streams, self._active_sites, site, probability)
 
     def describe(self) -> str:
         return (

@@ -20,6 +20,7 @@ _CPU_RATES = (1.0, 0.3)
 _THREAD_MAX_DELAYS = (0.0001, 0.001, 0.005, 0.005, 0.05)
 _SLOW_THREAD_CHANCE = 0.02
 _COST_BLOCK = 512
+_BUGGIFY_FIRES = 0.25
 _FIRST_COST_BLOCK = 16
 #: batches of at most this many tasks are shuffled uniformly
 _SHUFFLE_LIMIT = 32
@@ -100,6 +101,21 @@ class Random(Strategy):
         return RandomSchedule(self.profile(streams), streams)
 
 
+def buggify_site(
+    streams: Streams, active: dict[str, bool], site: str, probability: float | None
+) -> bool:
+    """FoundationDB's two-level BUGGIFY: a site is active in a run with
+    probability 1/4, decided from the seed and the site alone (so adding a
+    site elsewhere changes nothing here); an active site fires on a call with
+    `probability` (default 1/4) drawn from the run's buggify stream."""
+    on = active.get(site)
+    if on is None:
+        on = active[site] = derive_seed(streams.seed, f"buggify site {site}") % 4 == 0
+    if not on:
+        return False
+    return streams("buggify").random() < (_BUGGIFY_FIRES if probability is None else probability)
+
+
 class RandomSchedule(Schedule):
     """One seed's random decisions, each concern on its own stream."""
 
@@ -112,6 +128,7 @@ class RandomSchedule(Schedule):
         self._streams = streams
         self.reorders_tasks = profile.reorder_rate > 0
         self._cost_block = _FIRST_COST_BLOCK
+        self._active_sites: dict[str, bool] = {}
 
     @functools.cached_property
     def _task_rng(self) -> random.Random:
@@ -182,6 +199,9 @@ class RandomSchedule(Schedule):
         if rng.random() < _SLOW_THREAD_CHANCE:
             delay += rng.uniform(0.1, 2.0)
         return delay
+
+    def buggify(self, site: str, probability: float | None) -> bool:
+        return buggify_site(self._streams, self._active_sites, site, probability)
 
     def describe(self) -> str:
         return self.profile.describe()

@@ -76,5 +76,9 @@ class ReplaySchedule(Schedule):
         found, delay = self.next("thread delay")
         return float(delay) if found else 0.0
 
+    def buggify(self, site: str, probability: float | None) -> bool:
+        found, fire = self.next("buggify")
+        return bool(fire) if found else False
+
     def describe(self) -> str:
         return f"replay of a recorded schedule ({len(self._log.deviations())} deviations)"
