@@ -30,6 +30,7 @@ from ._errors import (
 )
 from ._explain import Explanation, explain
 from ._loop import DEFAULT_STEP_LIMIT, DEFAULT_TIME_LIMIT, SimLoop
+from ._monitors import InvariantViolation, LivenessViolation, always, eventually, invariant
 from ._probes import buggify, sometimes
 from ._shrink import ShrinkResult, failure_signature, shrink
 from .run import EventLoopPolicy, run
@@ -44,7 +45,9 @@ __all__ = [
     "Deadlock",
     "EventLoopPolicy",
     "Explanation",
+    "InvariantViolation",
     "Livelock",
+    "LivenessViolation",
     "RealIOError",
     "ShrinkResult",
     "SimLoop",
@@ -53,10 +56,13 @@ __all__ = [
     "Strategy",
     "TimeLimitExceeded",
     "UnhandledError",
+    "always",
     "buggify",
+    "eventually",
     "explain",
     "failure_signature",
     "in_simulation",
+    "invariant",
     "run",
     "shrink",
     "sometimes",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from ._trace import Trace
 from .strategies import ChoiceLog, Schedule, Strategy, Streams
@@ -36,6 +37,10 @@ def _describe_timer_order(names: list[str], more: bool) -> str:
     return "timers due together fire as " + " then ".join(names) + (" ..." if more else "")
 
 
+def _describe_cancel(name: str, where: str) -> str:
+    return f"CancelledError injected into {name} at {where}"
+
+
 def _describe_buggify(site: str) -> str:
     return f"buggify() at {site} fires"
 
@@ -48,6 +53,7 @@ class Choices:
     """Asks the run's `Schedule` and records every answer."""
 
     __slots__ = (
+        "injects_cancels",
         "log",
         "position",
         "reorders_tasks",
@@ -73,6 +79,7 @@ class Choices:
         self.schedule: Schedule = strategy.schedule(seed, self.streams)
         self.trace = trace
         self.reorders_tasks = self.schedule.reorders_tasks
+        self.injects_cancels = self.schedule.injects_cancels
         #: (virtual time, callbacks run) of the loop, for recording decisions
         self.position = position
         #: every answer, per kind of choice point, when the run is logged
@@ -164,6 +171,21 @@ class Choices:
             describe=functools.partial(_describe_buggify, site),
         )
         return fire
+
+    def inject_cancel(self, task: asyncio.Task[Any], where: str) -> bool:
+        cancel = self.schedule.inject_cancel(task)
+        if self.log is not None:
+            self.log.append("cancel", cancel)
+        now, step = self.position()
+        self.trace.decision(
+            "cancel",
+            (int(cancel),),
+            deviates=cancel,
+            virtual_time=now,
+            step=step,
+            describe=functools.partial(_describe_cancel, task.get_name(), where),
+        )
+        return cancel
 
     def describe(self) -> str:
         return f"{self.strategy.name}: {self.schedule.describe()}"

@@ -43,8 +43,10 @@ from . import _threads
 from ._choices import Choices
 from ._determinism import ProcessState
 from ._errors import Deadlock, RealIOError, SimulationError, StepLimitExceeded, TimeLimitExceeded
+from ._monitors import Monitor
 from ._tasks import SimTask, describe_pending, serial_of, where_suspended
 from ._trace import Trace
+from ._validate import integer_at_least, positive_number
 from .strategies import ChoiceLog, Strategy, derive_seed, resolve
 
 _T = TypeVar("_T")
@@ -84,12 +86,6 @@ def check_seed(seed: object) -> int:
     if seed < 0:
         raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
     return seed
-
-
-def _check_limit(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{name} must be a positive number, not {value!r}")
-    return float(value)
 
 
 class SimLoop(asyncio.BaseEventLoop):
@@ -140,8 +136,8 @@ class SimLoop(asyncio.BaseEventLoop):
         self._closed = True
         self.seed = check_seed(seed)
         self.strategy = resolve(strategy)
-        self.time_limit = _check_limit("time_limit", time_limit)
-        self.step_limit = int(_check_limit("step_limit", step_limit))
+        self.time_limit = positive_number("time_limit", time_limit)
+        self.step_limit = integer_at_least("step_limit", step_limit, 1)
         super().__init__()
         self._clock_resolution = _CLOCK_RESOLUTION
         self._selector = None
@@ -176,6 +172,13 @@ class SimLoop(asyncio.BaseEventLoop):
         self.unhandled: list[dict[str, Any]] = []
         #: when True, whoever runs the loop reports `unhandled`; the loop does not log them
         self.collect_unhandled = False
+        #: invariants and liveness checks run after each step (`simloop._monitors`)
+        self._monitors: list[Monitor] = []
+        #: the strategy may cancel selected tasks at their awaits
+        self._injects_cancels = self.choices.injects_cancels
+        #: callbacks run on the observed (slower) path
+        self._observed = False
+        self._update_observed()
         #: `simloop.sometimes` names, and whether each held at least once in this run
         self.sometimes: dict[str, bool] = {}
         #: calls refused because they came from a thread the simulation does not control
@@ -279,7 +282,7 @@ class SimLoop(asyncio.BaseEventLoop):
         if count > 1 and self._reorders_tasks:
             self._reorder_tasks(count)
         self.trace.iteration(self._now - self._start, count)
-        if self._debug or self._recording:
+        if self._observed:
             self._run_ready_observed(count)
         else:
             self._run_ready(count)
@@ -329,10 +332,11 @@ class SimLoop(asyncio.BaseEventLoop):
         self.call_exception_handler(context)
 
     def _run_ready_observed(self, count: int) -> None:
-        # The slow path, for debug mode and recorded runs. Debug mode, as on
-        # the stock loop: the exception handler knows the current handle and
-        # slow callbacks (in virtual time) are logged. Recording: an event per
-        # callback. Neither changes the schedule.
+        # The slow path, for debug mode, recorded runs, monitors and injected
+        # cancellations. Debug mode, as on the stock loop: the exception
+        # handler knows the current handle and slow callbacks (in virtual
+        # time) are logged. Recording: an event per callback. Monitors: run
+        # after each callback. None of them changes the schedule.
         popleft = self._ready.popleft
         for _ in range(count):
             handle = popleft()
@@ -362,6 +366,7 @@ class SimLoop(asyncio.BaseEventLoop):
                 if self._cost_index == len(self._costs):
                     self._costs = self.choices.cpu_costs()
                     self._cost_index = 0
+            self._after_step(task)
             took = self._now - started
             if self._debug and took >= self.slow_callback_duration:
                 logger.warning(
@@ -461,6 +466,54 @@ class SimLoop(asyncio.BaseEventLoop):
             while timers and timers[0][2]._cancelled:
                 self._timer_cancelled_count -= 1
                 heappop(timers)[2]._scheduled = False  # type: ignore[attr-defined]
+
+    # -- monitors ------------------------------------------------------------
+
+    def set_debug(self, enabled: bool) -> None:
+        super().set_debug(enabled)
+        self._update_observed()
+
+    def add_monitor(self, monitor: Monitor) -> None:
+        """Run `monitor.after_step(loop)` after every callback from now on."""
+        self._monitors.append(monitor)
+        self._update_observed()
+
+    def stop_monitors(self) -> None:
+        """Stop every monitor (a runner does so once the test itself is over)."""
+        self._monitors = []
+        self._update_observed()
+
+    def _update_observed(self) -> None:
+        self._observed = bool(
+            self._debug
+            or getattr(self, "_recording", False)
+            or getattr(self, "_monitors", None)
+            or getattr(self, "_injects_cancels", False)
+        )
+
+    def _after_step(self, task: asyncio.Task[Any] | None) -> None:
+        if self._injects_cancels and task is not None and not task.done():
+            location, awaiting = where_suspended(task)
+            if self.choices.inject_cancel(task, f"{location}, awaiting {awaiting}"):
+                task.cancel(msg="simloop: injected cancellation")
+                if self._recording:
+                    self.trace.record(
+                        "cancel", task.get_name(), f"injected at {location}", deviates=True
+                    )
+        if self._monitors:
+            for monitor in self._monitors:
+                monitor.after_step(self)
+            if not all(monitor.active for monitor in self._monitors):
+                self._monitors = [monitor for monitor in self._monitors if monitor.active]
+                self._update_observed()
+
+    def _violation(self, kind: type[SimulationError], headline: str) -> SimulationError:
+        """A monitor's failure, with the report a hang would have."""
+        report = self._report(headline)
+        events = self.trace.events
+        if events:
+            report += "\n  last events:\n" + "\n".join(f"    {event}" for event in events[-20:])
+        return kind(report, seed=self.seed, virtual_time=self.virtual_time())
 
     # -- scheduling --------------------------------------------------------
 

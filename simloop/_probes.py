@@ -18,6 +18,7 @@ import sys
 from typing import TypeVar
 
 from . import _determinism
+from ._validate import in_range
 
 _T = TypeVar("_T")
 
@@ -37,8 +38,8 @@ def buggify(probability: float | None = None) -> bool:
         (default 1/4); whether the site is active in this run is decided
         once per run and site.
     """
-    if probability is not None and not 0.0 <= probability <= 1.0:
-        raise ValueError(f"probability={probability!r} is out of range; expected 0.0 to 1.0")
+    if probability is not None:
+        in_range("probability", probability, 0.0, 1.0)
     loop = _determinism.active_loop()
     if loop is None or not _determinism.in_simulation():
         return False

@@ -94,9 +94,17 @@ def finish(loop: SimLoop, *, failed: bool) -> None:
     After a failure (a deadlock, a limit) the leftovers may never finish:
     the clean-up gets a bounded number of steps and is then abandoned.
     """
+    # The test is over: its monitors watch no more (tasks being cancelled
+    # may well break an invariant on their way out).
+    loop.stop_monitors()
     try:
         _cancel_leftovers(loop, failed=failed)
-        loop.run_until_complete(loop.shutdown_asyncgens())
+        shutdown = loop.shutdown_asyncgens()
+        try:
+            loop.run_until_complete(shutdown)
+        except BaseException:
+            shutdown.close()  # if it never started, it must not warn "never awaited"
+            raise
     except SimulationError:
         if not failed:
             raise

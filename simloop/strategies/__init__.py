@@ -8,6 +8,7 @@ schedule. A strategy is named by a string or given as a `Strategy` instance.
 from __future__ import annotations
 
 from ._base import NO_COST, Schedule, Strategy, Streams, derive_seed
+from ._cancel import CancellingSchedule, InjectCancellation
 from ._fifo import Fifo
 from ._log import KINDS, ChoiceKind, ChoiceLog, Position, fifo_value, register_kind
 from ._pct import PCT, PCTSchedule
@@ -45,9 +46,11 @@ __all__ = [
     "NO_COST",
     "PCT",
     "STRATEGIES",
+    "CancellingSchedule",
     "ChoiceKind",
     "ChoiceLog",
     "Fifo",
+    "InjectCancellation",
     "PCTSchedule",
     "Position",
     "Profile",

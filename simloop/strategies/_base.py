@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import random
 from collections.abc import Sequence
+from typing import Any
 
 #: Answer of `Schedule.cpu_costs` meaning "no virtual CPU time, ever".
 NO_COST: list[float] = []
@@ -53,6 +54,8 @@ class Schedule:
 
     #: whether `order_tasks` may return anything but None (lets the loop skip work)
     reorders_tasks: bool = False
+    #: whether `inject_cancel` may return True (the loop then watches task steps)
+    injects_cancels: bool = False
 
     def order_tasks(self, tasks: Sequence[asyncio.Task[object]]) -> Sequence[int] | None:
         """Order in which the tasks made ready in one iteration take their step.
@@ -76,6 +79,10 @@ class Schedule:
     def thread_delay(self, label: str) -> float:
         """Virtual seconds an executor job (`label` names its function) takes to run."""
         return 0.0
+
+    def inject_cancel(self, task: asyncio.Task[Any]) -> bool:
+        """Whether to cancel `task` at the await it just reached (FIFO: never)."""
+        return False
 
     def buggify(self, site: str, probability: float | None) -> bool:
         """Whether a `simloop.buggify()` call at `site` fires (FIFO: never)."""

@@ -46,6 +46,7 @@ register_kind(ChoiceKind("timer tie", None))
 register_kind(ChoiceKind("cpu cost", 0.0, per_entry=True, numeric=True))
 register_kind(ChoiceKind("thread delay", 0.0, numeric=True))
 register_kind(ChoiceKind("buggify", False))
+register_kind(ChoiceKind("cancel", False))
 
 #: Where one answer sits in a log: (kind, call index) or, for per-entry
 #: kinds, (kind, call index, entry index).

@@ -20,14 +20,9 @@ import functools
 import random
 from collections.abc import Sequence
 
+from .._validate import integer_at_least
 from ._base import Schedule, Strategy, Streams
 from ._random import buggify_site
-
-
-def _at_least_one(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name}={value!r} is not allowed; expected an integer >= 1")
-    return value
 
 
 class PCT(Strategy):
@@ -40,8 +35,8 @@ class PCT(Strategy):
     name = "pct"
 
     def __init__(self, depth: int = 3, steps: int = 200) -> None:
-        self.depth = _at_least_one("depth", depth)
-        self.steps = _at_least_one("steps", steps)
+        self.depth = integer_at_least("depth", depth, 1)
+        self.steps = integer_at_least("steps", steps, 1)
 
     def schedule(self, seed: int, streams: Streams) -> Schedule:
         return PCTSchedule(self.depth, self.steps, streams)

@@ -8,6 +8,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .._validate import in_range
 from ._base import NO_COST, Schedule, Strategy, Streams, derive_seed
 
 # Swarm testing (Groce et al., ISSTA 2012): rather than one tuned mix, each
@@ -70,8 +71,8 @@ class Random(Strategy):
             ("cpu_max_cost", cpu_max_cost, 0.0, 3600.0),
             ("thread_max_delay", thread_max_delay, 0.0, 86400.0),
         ):
-            if value is not None and not (low <= value <= high):
-                raise ValueError(f"{label}={value!r} is out of range; expected {low} to {high}")
+            if value is not None:
+                in_range(label, value, low, high)
         self.reorder_rate = reorder_rate
         self.cpu_max_cost = cpu_max_cost
         self.cpu_rate = cpu_rate

@@ -36,6 +36,7 @@ class ReplaySchedule(Schedule):
         #: (kind, call index, why) for every answer the recording could not give
         self.divergences: list[tuple[str, int, str]] = []
         self.reorders_tasks = bool(log.entries.get("task order"))
+        self.injects_cancels = bool(log.entries.get("cancel"))
 
     def next(self, kind: str) -> tuple[bool, Any]:
         """``(True, answer)`` for the next recorded answer of `kind`, or
@@ -75,6 +76,10 @@ class ReplaySchedule(Schedule):
     def thread_delay(self, label: str) -> float:
         found, delay = self.next("thread delay")
         return float(delay) if found else 0.0
+
+    def inject_cancel(self, task: asyncio.Task[Any]) -> bool:
+        found, cancel = self.next("cancel")
+        return bool(cancel) if found else False
 
     def buggify(self, site: str, probability: float | None) -> bool:
         found, fire = self.next("buggify")
