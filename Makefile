@@ -5,13 +5,13 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PYTEST_ARGS ?= -n auto
+PYTEST_ARGS ?= -n auto -m "not browser"
 
 # Other interpreters, found through pyenv (installed on every dev and CI machine).
 PY312 := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.12(\.[0-9]+)?$$' | tail -n 1)
 PY313 := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.13(\.[0-9]+)?$$' | tail -n 1)
 
-.PHONY: setup test demo lint pytest test-all test-3.12 test-3.13 conformance bench clean
+.PHONY: setup test demo lint pytest test-all test-3.12 test-3.13 test-browser conformance bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ test-3.13:
 	$(MAKE) pytest VENV=.venv-3.13 PYTHON="env PYENV_VERSION=$(PY313) python3"
 
 test-all: test test-3.12 test-3.13
+
+# The HTML timeline rendered by headless Chromium (Debian's package,
+# installed here when missing; needs root, as on CI).
+test-browser: setup
+	command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+	$(BIN)/python -m pytest -m browser
 
 clean:
 	rm -rf .venv .venv-3.12 .venv-3.13 build *.egg-info .pytest_cache .mypy_cache .ruff_cache
