@@ -72,6 +72,8 @@ _TASK_TYPES: tuple[type, ...] = tuple(
     {asyncio.Task, getattr(asyncio.tasks, "_PyTask", asyncio.Task)}
 )
 _EAGER_TASK_FACTORY = getattr(asyncio, "eager_task_factory", None)
+# asyncio's own plumbing, left out of recorded timelines
+_UNRECORDED = frozenset({asyncio.base_events._run_until_complete_cb})  # type: ignore[attr-defined]
 # Timers due within this much of "now" are due now (stock loops use the
 # platform clock's resolution; a virtual clock is exact).
 _CLOCK_RESOLUTION = 1e-9
@@ -346,7 +348,7 @@ class SimLoop(asyncio.BaseEventLoop):
             started = self._now
             owner = getattr(handle._callback, "__self__", None)
             task = cast("asyncio.Task[Any]", owner) if isinstance(owner, _TASK_TYPES) else None
-            if task is None and self._recording:
+            if task is None and self._recording and handle._callback not in _UNRECORDED:
                 kind = "timer" if isinstance(handle, events.TimerHandle) else "call"
                 self.trace.record(kind, "loop", _format_handle(handle))
             try:

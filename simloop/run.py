@@ -78,9 +78,11 @@ def run_on(loop: SimLoop, main: Coroutine[Any, Any, _T], *, debug: bool | None =
         try:
             result = loop.run_until_complete(task)
         except BaseException as error:
+            loop.trace.record("end", "loop", f"the run failed: {type(error).__name__}; cleaning up")
             finish(loop, failed=True)
             _note_unhandled(error, loop.unhandled)
             raise
+        loop.trace.record("end", "loop", "main returned; cleaning up")
         finish(loop, failed=False)
     finally:
         loop.exit_simulation(final=True)
