@@ -19,6 +19,13 @@ from typing import Any
 from ._trace import Trace
 from .strategies import ChoiceLog, Schedule, Strategy, Streams
 
+_IDENTITIES: list[list[int]] = [list(range(size)) for size in range(64)]
+
+
+def _identity(size: int) -> list[int]:
+    """``list(range(size))``, cached for the small sizes met on every iteration."""
+    return _IDENTITIES[size] if size < len(_IDENTITIES) else list(range(size))
+
 
 def _describe_task_order(names: list[str], more: bool) -> str:
     return " then ".join(names) + (" ..." if more else "")
@@ -92,7 +99,7 @@ class Choices:
             self.log.append("task order", None if order is None else tuple(order))
         if order is None:
             return None
-        deviates = any(position != turn for position, turn in enumerate(order))
+        deviates = list(order) != _identity(len(order))
         now, step = self.position()
         self.trace.decision(
             "task order",
@@ -115,7 +122,7 @@ class Choices:
             self.log.append("timer tie", None if order is None else tuple(order))
         if order is None:
             return None
-        deviates = any(position != turn for position, turn in enumerate(order))
+        deviates = list(order) != _identity(len(order))
         now, step = self.position()
         self.trace.decision(
             "timer tie",

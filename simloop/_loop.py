@@ -431,11 +431,11 @@ class SimLoop(asyncio.BaseEventLoop):
         its place; a task with two handles in the batch keeps their order.
         """
         ready = self._ready
-        batch = list(ready)
-        owners = [getattr(handle._callback, "__self__", None) for handle in batch]
+        owners = [getattr(handle._callback, "__self__", None) for handle in ready]
         slots = [index for index, owner in enumerate(owners) if isinstance(owner, _TASK_TYPES)]
         if len(slots) < 2:
             return
+        batch = list(ready)
         every_slot = len(slots) == count
         tasks = owners if every_slot else [owners[index] for index in slots]
         order = self.choices.order_tasks(tasks)  # type: ignore[arg-type]  # None-free: slots

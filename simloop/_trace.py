@@ -24,6 +24,7 @@ _DECISION = struct.Struct("<BBI")
 _TAG_ITERATION = 1
 _TAG_TASK = 2
 _TAG_DECISION = 3
+_FLUSH_AT = 1 << 16
 
 # Decision kinds, one byte each in the digest.
 DECISION_KINDS: tuple[str, ...] = (
@@ -40,6 +41,13 @@ _KIND_CODE = {kind: code for code, kind in enumerate(DECISION_KINDS)}
 
 
 def _pack_ints(values: Iterable[int]) -> bytes:
+    if isinstance(values, list) and len(values) < 256:
+        # A small permutation: one byte per entry (a marker byte keeps the
+        # two encodings apart).
+        try:
+            return b"\x01" + bytes(values)
+        except ValueError:  # an entry >= 256
+            pass
     packed = array("Q", values)
     if sys.byteorder != "little":  # pragma: no cover - no big-endian CI
         packed.byteswap()
@@ -109,6 +117,7 @@ class Trace:
     when `record` is set, every event (slower: for replays and reports)."""
 
     __slots__ = (
+        "_buffer",
         "_hash",
         "deviation_count",
         "deviations",
@@ -120,6 +129,9 @@ class Trace:
 
     def __init__(self, *, keep_deviations: int = 64, record: bool = False) -> None:
         self._hash = hashlib.blake2b(digest_size=16)
+        # Records wait here and are hashed in bulk: one hash update per loop
+        # iteration would cost more than a small iteration itself.
+        self._buffer = bytearray()
         #: every event of the run, or None when not recording
         self.events: list[Event] | None = [] if record else None
         #: (virtual time, step) of the loop, set by the loop that owns the trace
@@ -133,10 +145,17 @@ class Trace:
 
     def iteration(self, virtual_time: float, callbacks: int) -> None:
         """One pass of the loop ran `callbacks` handles at `virtual_time`."""
-        self._hash.update(_ITERATION.pack(_TAG_ITERATION, virtual_time, callbacks))
+        buffer = self._buffer
+        buffer += _ITERATION.pack(_TAG_ITERATION, virtual_time, callbacks)
+        if len(buffer) > _FLUSH_AT:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._hash.update(self._buffer)
+        self._buffer.clear()
 
     def task_created(self, serial: int) -> None:
-        self._hash.update(_TASK.pack(_TAG_TASK, serial))
+        self._buffer += _TASK.pack(_TAG_TASK, serial)
 
     def decision(
         self,
@@ -154,8 +173,11 @@ class Trace:
         decision's values), called only when someone reads it.
         """
         packed = _pack_ints(values)
-        self._hash.update(_DECISION.pack(_TAG_DECISION, _KIND_CODE[kind], len(packed)))
-        self._hash.update(packed)
+        buffer = self._buffer
+        buffer += _DECISION.pack(_TAG_DECISION, _KIND_CODE[kind], len(packed))
+        buffer += packed
+        if len(buffer) > _FLUSH_AT:
+            self._flush()
         self.kinds_seen.add(kind)
         if deviates:
             self.deviation_count += 1
@@ -183,4 +205,5 @@ class Trace:
 
     def digest(self) -> str:
         """Hex digest of everything so far."""
+        self._flush()
         return self._hash.hexdigest()

@@ -154,6 +154,8 @@ class RandomSchedule(Schedule):
             return None
         count = len(tasks)
         draw = rng.random
+        if count == 2:
+            return [0, 1] if draw() < 0.5 else [1, 0]
         if count <= _SHUFFLE_LIMIT:
             # Uniform over all orders. Sorting by random keys costs less than
             # random.shuffle's Python loop.
