@@ -17,7 +17,7 @@ seed. A seed is a complete, replayable description of a schedule::
 
 from __future__ import annotations
 
-from . import strategies
+from . import net, strategies
 from ._determinism import in_simulation
 from ._errors import (
     Deadlock,
@@ -29,6 +29,7 @@ from ._errors import (
     UnhandledError,
 )
 from ._loop import DEFAULT_STEP_LIMIT, DEFAULT_TIME_LIMIT, SimLoop
+from .net import Network, network
 from .run import EventLoopPolicy, run
 from .strategies import Strategy
 
@@ -40,6 +41,7 @@ __all__ = [
     "Deadlock",
     "EventLoopPolicy",
     "Livelock",
+    "Network",
     "RealIOError",
     "SimLoop",
     "SimulationError",
@@ -48,6 +50,8 @@ __all__ = [
     "TimeLimitExceeded",
     "UnhandledError",
     "in_simulation",
+    "net",
+    "network",
     "run",
     "strategies",
 ]

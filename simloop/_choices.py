@@ -15,13 +15,22 @@ import asyncio
 from collections.abc import Callable, Sequence
 
 from ._trace import Trace
-from .strategies import Schedule, Strategy, Streams
+from .strategies import FIFO_LATENCY, Schedule, Strategy, Streams
 
 
 class Choices:
     """Asks the run's `Schedule` and records every answer."""
 
-    __slots__ = ("position", "reorders_tasks", "schedule", "seed", "strategy", "streams", "trace")
+    __slots__ = (
+        "injects_faults",
+        "position",
+        "reorders_tasks",
+        "schedule",
+        "seed",
+        "strategy",
+        "streams",
+        "trace",
+    )
 
     def __init__(
         self,
@@ -36,6 +45,8 @@ class Choices:
         self.schedule: Schedule = strategy.schedule(seed, self.streams)
         self.trace = trace
         self.reorders_tasks = self.schedule.reorders_tasks
+        #: whether the network must ask the fault questions at all
+        self.injects_faults = self.schedule.injects_faults
         #: (virtual time, callbacks run) of the loop, for recording decisions
         self.position = position
 
@@ -94,5 +105,123 @@ class Choices:
         )
         return delay
 
+    # -- the network -------------------------------------------------------
+
+    def _keeps_detail(self) -> bool:
+        trace = self.trace
+        return trace.events is not None or len(trace.deviations) < trace.keep_deviations
+
+    def delivery(
+        self, kind: str, what: Callable[[], str], pending: Callable[[], Sequence[float]]
+    ) -> float:
+        """Seconds until the network delivery `what()` (of `kind`) arrives.
+
+        `what` is called only when the decision is kept in the trace, to
+        describe it ("reply from 10.0.0.2:6379 (12 bytes)").
+        """
+        schedule = self.schedule
+        delay = schedule.delivery_delay(kind, pending)
+        fifo = 0.0 if kind == "accept" else FIFO_LATENCY
+        deviates = delay != fifo
+        now, step = self.position()
+        detail = None
+        if deviates and self._keeps_detail():
+            detail = f"{what()} delayed {delay * 1e3:.3g} ms"
+            if schedule.steered:
+                detail += " (onto a pending timer's deadline)"
+        self.trace.decision(
+            "delivery",
+            (round(delay * 1e9),),
+            deviates=deviates,
+            virtual_time=now,
+            step=step,
+            detail=detail,
+        )
+        return delay
+
+    def segment_sizes(self, size: int, what: Callable[[], str]) -> Sequence[int] | None:
+        """How a write of `size` bytes is cut into segments (None: one segment)."""
+        sizes = self.schedule.segment_sizes(size)
+        if sizes is None:
+            return None
+        now, step = self.position()
+        self.trace.decision(
+            "delivery",
+            sizes,
+            deviates=True,
+            virtual_time=now,
+            step=step,
+            detail=(
+                f"{what()} cut into segments of {'+'.join(map(str, sizes))} bytes"
+                if self._keeps_detail()
+                else None
+            ),
+        )
+        return sizes
+
+    def _fault(self, happens: bool, what: Callable[[], str]) -> bool:
+        now, step = self.position()
+        self.trace.decision(
+            "fault",
+            (int(happens),),
+            deviates=happens,
+            virtual_time=now,
+            step=step,
+            detail=what() if happens and self._keeps_detail() else None,
+        )
+        return happens
+
+    def refuse_connect(self, what: Callable[[], str]) -> bool:
+        """Whether the connect `what()` is refused although something listens."""
+        return self._fault(self.schedule.refuse_connect(), what)
+
+    def reset_stream(self, what: Callable[[], str]) -> bool:
+        """Whether the connection is reset instead of carrying the segment `what()`."""
+        return self._fault(self.schedule.reset_stream(), what)
+
+    def datagram_copies(self, what: Callable[[], str]) -> int:
+        """How many copies of the datagram `what()` arrive (0: lost, 2: duplicated)."""
+        copies = self.schedule.datagram_copies()
+        if copies != 1:
+            now, step = self.position()
+            self.trace.decision(
+                "fault",
+                (copies,),
+                deviates=True,
+                virtual_time=now,
+                step=step,
+                detail=(
+                    f"{what()} {'lost' if copies == 0 else f'arrives {copies} times'}"
+                    if self._keeps_detail()
+                    else None
+                ),
+            )
+        else:
+            self.trace.note("fault")
+        return copies
+
+    def partition_window(self) -> tuple[float, float, int] | None:
+        """The partition the strategy injects into this run, if any."""
+        window = self.schedule.partition_window()
+        if window is not None:
+            start, duration, victim = window
+            now, step = self.position()
+            self.trace.decision(
+                "fault",
+                (round(start * 1e9), round(duration * 1e9), victim),
+                deviates=True,
+                virtual_time=now,
+                step=step,
+                detail=(
+                    f"partition at t={start:.6f} s for {duration * 1e3:.3g} ms "
+                    f"(host #{victim} cut off)"
+                ),
+            )
+        return window
+
     def describe(self) -> str:
         return f"{self.strategy.name}: {self.schedule.describe()}"
+
+
+def _no_deadlines(horizon: float) -> Sequence[float]:
+    return ()

@@ -45,6 +45,7 @@ from ._determinism import ProcessState
 from ._errors import Deadlock, RealIOError, SimulationError, StepLimitExceeded, TimeLimitExceeded
 from ._tasks import SimTask, describe_pending, serial_of, where_suspended
 from ._trace import Trace
+from .net._loop_api import NetworkLoop
 from .strategies import Strategy, derive_seed, resolve
 
 _T = TypeVar("_T")
@@ -92,7 +93,7 @@ def _check_limit(name: str, value: object) -> float:
     return float(value)
 
 
-class SimLoop(asyncio.BaseEventLoop):
+class SimLoop(NetworkLoop, asyncio.BaseEventLoop):
     """An asyncio event loop on virtual time whose every choice comes from `seed`.
 
     Args:
@@ -564,10 +565,10 @@ class SimLoop(asyncio.BaseEventLoop):
 
     # -- resources ---------------------------------------------------------
 
-    def open_transports(self) -> list[str]:
-        """Descriptions of simulated transports still open (simloop.net fills
-        this in; without a network there are none)."""
-        return []
+    def pending_timers(self) -> list[events.TimerHandle]:
+        """The timers not yet run nor cancelled, soonest first (for strategies
+        that steer an event onto a pending deadline)."""
+        return [entry[2] for entry in sorted(self._timers) if not entry[2]._cancelled]
 
     # -- errors ------------------------------------------------------------
 

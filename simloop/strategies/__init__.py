@@ -6,8 +6,17 @@ A strategy is named by a string or given as a `Strategy` instance.
 
 from __future__ import annotations
 
-from ._base import NO_COST, Schedule, Strategy, Streams, derive_seed
+from ._base import (
+    DELIVERY_KINDS,
+    FIFO_LATENCY,
+    NO_COST,
+    Schedule,
+    Strategy,
+    Streams,
+    derive_seed,
+)
 from ._fifo import Fifo
+from ._network import NETWORK_KINDS, NetworkProfile
 from ._random import Profile, Random, RandomSchedule
 
 STRATEGIES: dict[str, type[Strategy]] = {"fifo": Fifo, "random": Random}
@@ -31,7 +40,11 @@ def resolve(strategy: str | Strategy) -> Strategy:
 
 
 __all__ = [
+    "DELIVERY_KINDS",
+    "FIFO_LATENCY",
+    "NETWORK_KINDS",
     "NO_COST",
+    "NetworkProfile",
     "STRATEGIES",
     "Fifo",
     "Profile",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ._base import NO_COST, Schedule, Strategy, Streams
+from ._network import NETWORK_KINDS, NetworkDecisions, NetworkProfile
 
 # Swarm testing (Groce et al., ISSTA 2012): rather than one tuned mix, each
 # seed draws its own profile, so some seeds deviate from FIFO everywhere and
@@ -43,11 +44,13 @@ class Profile:
 
 class Random(Strategy):
     """Seeded order of tied timers and of the tasks ready in one iteration,
-    seeded CPU cost per callback (so due timers fire late, as on a busy loop)
-    and seeded executor job durations.
+    seeded CPU cost per callback (so due timers fire late, as on a busy loop),
+    seeded executor job durations, and a seeded network (see
+    `simloop.strategies.NetworkProfile`).
 
     Arguments left as None are drawn per seed (swarm testing); give a value to
-    pin it for every seed, e.g. ``Random(cpu_max_cost=0)`` for an instant CPU.
+    pin it for every seed, e.g. ``Random(cpu_max_cost=0)`` for an instant CPU
+    or ``Random(network="calm")`` for a network without faults or stalls.
     """
 
     name = "random"
@@ -59,7 +62,14 @@ class Random(Strategy):
         cpu_max_cost: float | None = None,
         cpu_rate: float | None = None,
         thread_max_delay: float | None = None,
+        network: str | None = None,
     ) -> None:
+        if network is not None and network not in NETWORK_KINDS:
+            raise ValueError(
+                f"network={network!r} is not a kind of network; "
+                f"expected one of: {', '.join(NETWORK_KINDS)}"
+            )
+        self.network = network
         for label, value, low, high in (
             ("reorder_rate", reorder_rate, 0.0, 1.0),
             ("cpu_rate", cpu_rate, 0.0, 1.0),
@@ -92,7 +102,7 @@ class Random(Strategy):
         )
 
     def schedule(self, seed: int, streams: Streams) -> Schedule:
-        return RandomSchedule(self.profile(streams), streams)
+        return RandomSchedule(self.profile(streams), streams, self.network)
 
 
 class RandomSchedule(Schedule):
@@ -100,8 +110,11 @@ class RandomSchedule(Schedule):
 
     reorders_tasks = True
 
-    def __init__(self, profile: Profile, streams: Streams) -> None:
+    def __init__(self, profile: Profile, streams: Streams, network: str | None = None) -> None:
         self.profile = profile
+        self.network_profile = NetworkProfile.draw(streams, network)
+        self._network = NetworkDecisions(self.network_profile, streams)
+        self.injects_faults = self._network.injects_faults
         self._task_rng = streams("tasks")
         self._timer_rng = streams("timers")
         self._cpu_rng = streams("cpu")
@@ -159,5 +172,29 @@ class RandomSchedule(Schedule):
             delay += rng.uniform(0.1, 2.0)
         return delay
 
+    def delivery_delay(self, kind: str, pending: Callable[[], Sequence[float]]) -> float:
+        network = self._network
+        delay = network.delivery_delay(kind, pending)
+        self.steered = network.steered
+        return delay
+
+    def segment_sizes(self, size: int) -> Sequence[int] | None:
+        return self._network.segment_sizes(size)
+
+    def refuse_connect(self) -> bool:
+        return self._network.refuse_connect()
+
+    def reset_stream(self) -> bool:
+        return self._network.reset_stream()
+
+    def datagram_copies(self) -> int:
+        return self._network.datagram_copies()
+
+    def partition_window(self) -> tuple[float, float, int] | None:
+        return self.network_profile.partition
+
+    def describe_network(self) -> str:
+        return self.network_profile.describe()
+
     def describe(self) -> str:
-        return self.profile.describe()
+        return f"{self.profile.describe()}; {self.network_profile.describe()}"
