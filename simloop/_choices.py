@@ -27,6 +27,7 @@ class Choices:
         "reorders_tasks",
         "schedule",
         "seed",
+        "splits_segments",
         "strategy",
         "streams",
         "trace",
@@ -47,6 +48,8 @@ class Choices:
         self.reorders_tasks = self.schedule.reorders_tasks
         #: whether the network must ask the fault questions at all
         self.injects_faults = self.schedule.injects_faults
+        #: whether the network must ask how to cut each write
+        self.splits_segments = self.schedule.splits_segments
         #: (virtual time, callbacks run) of the loop, for recording decisions
         self.position = position
 

@@ -161,11 +161,15 @@ class Network:
         self.connections: set[Connection] = set()
         self._connection_serials = itertools.count()
         self.default_host = self.add_host(DEFAULT_HOST, DEFAULT_ADDRESS)
+        #: no fault has been scripted and the strategy injects no partition
+        self._calm = True
         window = self.choices.partition_window()
         #: the partition the strategy injects: [start, end) and the index of the host cut off
         self._window_start, self._window_end, self._window_victim = (
             (window[0], window[0] + window[1], window[2]) if window else (0.0, 0.0, 0)
         )
+        if window:
+            self._calm = False
 
     def __repr__(self) -> str:
         return f"<Network hosts={list(self.hosts)}>"
@@ -318,6 +322,7 @@ class Network:
         connect waits too, and fails with TimeoutError after 127 s, as
         Linux's does; datagrams are lost.
         """
+        self._calm = False
         for x, y in self._pairs(a, b):
             self.link(x, y).partitioned = True
             if not one_way:
@@ -352,6 +357,7 @@ class Network:
     ) -> None:
         """Hold everything sent to or from host `a` (or, with `b`, from `a` to
         `b`) for `seconds` of virtual time from now: it arrives after that."""
+        self._calm = False
         if not seconds >= 0:
             raise ValueError(f"seconds must be a non-negative number, not {seconds!r}")
         until = self.loop.time() + seconds
@@ -366,6 +372,7 @@ class Network:
         """Make every delivery between hosts `a` and `b` (both ways) take
         exactly `seconds`, whatever the strategy; None gives the link back
         to the strategy."""
+        self._calm = False
         if seconds is not None and not seconds >= 0:
             raise ValueError(f"seconds must be a non-negative number or None, not {seconds!r}")
         x, y = self.host(a), self.host(b)
@@ -421,6 +428,9 @@ class Network:
     def arrival(self, link: Link, kind: str, what: Callable[[], str]) -> float | None:
         """Virtual time at which a delivery of `kind` sent now over `link`
         arrives, or None while the link is partitioned."""
+        if self._calm:
+            # Nothing scripted or drawn disturbs any link: the common, fast case.
+            return self.loop._now + self.choices.delivery(kind, what, self.pending_delays)
         if link.partitioned:
             return None
         _, opens = self.route(link)

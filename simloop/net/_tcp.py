@@ -208,7 +208,11 @@ class TcpEndpoint:
             return size
         self.in_flight += size
         out = self.out
-        sizes = network.choices.segment_sizes(size, lambda: f"{out.label} ({size} bytes)")
+        sizes = (
+            network.choices.segment_sizes(size, lambda: f"{out.label} ({size} bytes)")
+            if network.choices.splits_segments
+            else None
+        )
         if sizes is None:
             out.send(chunk)
         else:

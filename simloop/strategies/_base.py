@@ -90,6 +90,8 @@ class Schedule:
     #: whether the fault questions below may answer anything but "no fault"
     #: (lets the network skip them on every segment)
     injects_faults: bool = False
+    #: whether `segment_sizes` may answer anything but None
+    splits_segments: bool = False
     #: set by `delivery_delay` when its last answer was steered onto a timer
     steered: bool = False
 

@@ -27,8 +27,10 @@ _STEER_RATES = (0.0, 0.02, 0.1)
 _STALL_RATES = (0.002, 0.01, 0.03)
 #: TCP retransmission timeouts double from 200 ms: a stall lasts about one of these
 _STALLS = (0.1, 0.2, 0.4, 0.8, 1.6, 2.0)
-#: how far ahead a delivery may be steered onto a pending timer
-_STEER_HORIZON = 30.0
+#: how far ahead a delivery may be steered onto a pending timer, and onto how
+#: many of the soonest ones (those guard what the program is waiting for now)
+_STEER_HORIZON = 10.0
+_STEER_CANDIDATES = 3
 _MOST_PIECES = 4
 
 
@@ -79,7 +81,7 @@ class NetworkProfile:
             **common,  # type: ignore[arg-type]
             stall_rate=0.002,
             refuse_rate=swarm.choice((0.05, 0.2)),
-            reset_rate=swarm.choice((0.002, 0.02)),
+            reset_rate=swarm.choice((0.0005, 0.005)),
             loss_rate=swarm.choice((0.05, 0.2)),
             duplicate_rate=swarm.choice((0.02, 0.1)),
             partition=(swarm.uniform(0.0, 1.0), swarm.uniform(0.05, 2.0), swarm.randrange(1 << 16)),
@@ -128,7 +130,7 @@ class NetworkDecisions:
         draw = rng.random
         self.steered = False
         if profile.steer_rate and draw() < profile.steer_rate:
-            deadlines = [d for d in pending() if d <= _STEER_HORIZON]
+            deadlines = [d for d in pending()[:_STEER_CANDIDATES] if d <= _STEER_HORIZON]
             if deadlines:
                 self.steered = True
                 return deadlines[int(draw() * len(deadlines))]

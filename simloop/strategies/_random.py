@@ -115,6 +115,7 @@ class RandomSchedule(Schedule):
         self.network_profile = NetworkProfile.draw(streams, network)
         self._network = NetworkDecisions(self.network_profile, streams)
         self.injects_faults = self._network.injects_faults
+        self.splits_segments = self.network_profile.split_rate > 0
         self._task_rng = streams("tasks")
         self._timer_rng = streams("timers")
         self._cpu_rng = streams("cpu")
