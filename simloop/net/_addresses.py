@@ -44,6 +44,8 @@ SERVICES: dict[str, int] = {
     "http-alt": 8080,
 }
 _SERVICE_NAMES = {port: name for name, port in SERVICES.items()}
+#: the services above that UDP has too; the others are TCP-only, as in Debian's /etc/services
+UDP_SERVICES = frozenset({"domain"})
 
 
 def parse_ip(text: object) -> tuple[int, str] | None:
@@ -157,7 +159,8 @@ def name_unknown() -> socket.gaierror:
 
 
 def family_unsupported() -> socket.gaierror:
-    return socket.gaierror(socket.EAI_FAMILY, "Address family for hostname not supported")
+    code = getattr(socket, "EAI_ADDRFAMILY", -9)
+    return socket.gaierror(code, "Address family for hostname not supported")
 
 
 def service_unknown() -> socket.gaierror:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._errors import RealIOError
 from ._addresses import (
+    UDP_SERVICES,
     SockAddr,
     check_sockaddr,
     family_unsupported,
@@ -145,6 +146,14 @@ class NetworkLoop:
             raise socket.gaierror(socket.EAI_FAMILY, "ai_family not supported")
         types = _EVERY_TYPE if type == 0 else (type,)
         number = service_port(port, type)
+        if isinstance(port, str) and not port.isdigit() and port:
+            # A service name exists for the socket types /etc/services lists.
+            types = tuple(
+                kind
+                for kind in types
+                if kind == socket.SOCK_STREAM
+                or (kind == socket.SOCK_DGRAM and port.lower() in UDP_SERVICES)
+            ) or types
         if host is None:
             passive = bool(flags & socket.AI_PASSIVE)
             ips = ["0.0.0.0", "::"] if passive else ["::1", "127.0.0.1"]
