@@ -31,6 +31,7 @@ _STALLS = (0.1, 0.2, 0.4, 0.8, 1.6, 2.0)
 #: many of the soonest ones (those guard what the program is waiting for now)
 _STEER_HORIZON = 10.0
 _STEER_CANDIDATES = 3
+_STEERED = frozenset({"connect", "segment", "datagram", "dns"})
 _MOST_PIECES = 4
 
 
@@ -52,13 +53,16 @@ class NetworkProfile:
     partition: tuple[float, float, int] | None = None
 
     @classmethod
-    def draw(cls, streams: Streams, kind: str | None = None) -> NetworkProfile:
-        """This seed's profile; `kind` pins the kind of network."""
+    def draw(
+        cls, streams: Streams, kind: str | None = None, steer_rate: float | None = None
+    ) -> NetworkProfile:
+        """This seed's profile; `kind` and `steer_rate` pin what they name."""
         swarm = streams("net swarm")
         drawn_kind = swarm.choices(NETWORK_KINDS, _KIND_WEIGHTS)[0]
         low, high = swarm.choice(_LATENCY_RANGES)
         split_rate = swarm.choice(_SPLIT_RATES)
-        steer_rate = swarm.choice(_STEER_RATES)
+        drawn_steer_rate = swarm.choice(_STEER_RATES)
+        steer_rate = drawn_steer_rate if steer_rate is None else steer_rate
         # Every draw above happens for every seed, so pinning `kind` keeps the rest.
         kind = drawn_kind if kind is None else kind
         common = {
@@ -129,7 +133,9 @@ class NetworkDecisions:
         rng: random.Random = self._delays
         draw = rng.random
         self.steered = False
-        if profile.steer_rate and draw() < profile.steer_rate:
+        # Steer what answers a program (data, connects, DNS), not the server's
+        # accept or a window update.
+        if profile.steer_rate and kind in _STEERED and draw() < profile.steer_rate:
             deadlines = [d for d in pending()[:_STEER_CANDIDATES] if d <= _STEER_HORIZON]
             if deadlines:
                 self.steered = True

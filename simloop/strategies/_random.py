@@ -50,7 +50,8 @@ class Random(Strategy):
 
     Arguments left as None are drawn per seed (swarm testing); give a value to
     pin it for every seed, e.g. ``Random(cpu_max_cost=0)`` for an instant CPU
-    or ``Random(network="calm")`` for a network without faults or stalls.
+    or ``Random(network="calm")`` for a network without faults or stalls
+    (``steer_rate=0`` also stops deliveries being steered onto timer deadlines).
     """
 
     name = "random"
@@ -63,6 +64,7 @@ class Random(Strategy):
         cpu_rate: float | None = None,
         thread_max_delay: float | None = None,
         network: str | None = None,
+        steer_rate: float | None = None,
     ) -> None:
         if network is not None and network not in NETWORK_KINDS:
             raise ValueError(
@@ -70,11 +72,13 @@ class Random(Strategy):
                 f"expected one of: {', '.join(NETWORK_KINDS)}"
             )
         self.network = network
+        self.steer_rate = steer_rate
         for label, value, low, high in (
             ("reorder_rate", reorder_rate, 0.0, 1.0),
             ("cpu_rate", cpu_rate, 0.0, 1.0),
             ("cpu_max_cost", cpu_max_cost, 0.0, 3600.0),
             ("thread_max_delay", thread_max_delay, 0.0, 86400.0),
+            ("steer_rate", steer_rate, 0.0, 1.0),
         ):
             if value is not None and not (low <= value <= high):
                 raise ValueError(f"{label}={value!r} is out of range; expected {low} to {high}")
@@ -102,7 +106,7 @@ class Random(Strategy):
         )
 
     def schedule(self, seed: int, streams: Streams) -> Schedule:
-        return RandomSchedule(self.profile(streams), streams, self.network)
+        return RandomSchedule(self.profile(streams), streams, self.network, self.steer_rate)
 
 
 class RandomSchedule(Schedule):
@@ -110,9 +114,15 @@ class RandomSchedule(Schedule):
 
     reorders_tasks = True
 
-    def __init__(self, profile: Profile, streams: Streams, network: str | None = None) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        streams: Streams,
+        network: str | None = None,
+        steer_rate: float | None = None,
+    ) -> None:
         self.profile = profile
-        self.network_profile = NetworkProfile.draw(streams, network)
+        self.network_profile = NetworkProfile.draw(streams, network, steer_rate)
         self._network = NetworkDecisions(self.network_profile, streams)
         self.injects_faults = self._network.injects_faults
         self.splits_segments = self.network_profile.split_rate > 0

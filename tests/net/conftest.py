@@ -23,8 +23,9 @@ def run_fifo(main: Coroutine[Any, Any, Any]) -> Any:
 
 
 def run_random(main: Coroutine[Any, Any, Any]) -> Any:
-    # A calm network: these tests compare behaviour, not fault handling.
-    return simloop.run(main, seed=7, strategy=Random(network="calm"))
+    # A calm network, no delivery steered onto a timeout: these tests compare
+    # behaviour with the stock loop, not how code copes with faults and races.
+    return simloop.run(main, seed=7, strategy=Random(network="calm", steer_rate=0.0))
 
 
 @pytest.fixture(params=[run_stock, run_fifo, run_random], ids=["stock", "fifo", "random"])
