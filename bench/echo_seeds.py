@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "net"))
 
-from echo_scenario import run_seed  # noqa: E402
+from echo_scenario import run_seed
 
 
 def main() -> int:

@@ -93,7 +93,9 @@ def _check_limit(name: str, value: object) -> float:
     return float(value)
 
 
-class SimLoop(NetworkLoop, asyncio.BaseEventLoop):
+# NetworkLoop overrides the network methods with the stock signatures, which
+# typeshed spells as overloads that a plain override cannot restate.
+class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
     """An asyncio event loop on virtual time whose every choice comes from `seed`.
 
     Args:

@@ -41,7 +41,10 @@ if TYPE_CHECKING:
     from .._loop import SimLoop
 
 AddrInfo = tuple[int, int, int, str, SockAddr]
-_PROTOCOLS = {socket.SOCK_STREAM: socket.IPPROTO_TCP, socket.SOCK_DGRAM: socket.IPPROTO_UDP}
+_PROTOCOLS: dict[int, int] = {
+    socket.SOCK_STREAM: socket.IPPROTO_TCP,
+    socket.SOCK_DGRAM: socket.IPPROTO_UDP,
+}
 _EVERY_TYPE = (socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_RAW)
 
 
@@ -57,7 +60,7 @@ def _numeric_info(
     if port is None or port in (b"", ""):
         port = 0
     try:
-        port = int(port)  # type: ignore[call-overload]
+        number = int(port)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return None
     parsed = parse_ip(host)
@@ -72,7 +75,7 @@ def _numeric_info(
         socket.SocketKind(type),
         proto,
         "",
-        sockaddr(found_family, host if found_family == socket.AF_INET6 else ip, port),
+        sockaddr(found_family, host if found_family == socket.AF_INET6 else ip, number),
     )
 
 
@@ -144,16 +147,19 @@ class NetworkLoop:
             raise TypeError(f"getaddrinfo() argument 1 must be string or None, not {host!r}")
         if family not in (socket.AF_UNSPEC, socket.AF_INET, socket.AF_INET6):
             raise socket.gaierror(socket.EAI_FAMILY, "ai_family not supported")
-        types = _EVERY_TYPE if type == 0 else (type,)
+        types: tuple[int, ...] = _EVERY_TYPE if type == 0 else (type,)
         number = service_port(port, type)
         if isinstance(port, str) and not port.isdigit() and port:
             # A service name exists for the socket types /etc/services lists.
-            types = tuple(
-                kind
-                for kind in types
-                if kind == socket.SOCK_STREAM
-                or (kind == socket.SOCK_DGRAM and port.lower() in UDP_SERVICES)
-            ) or types
+            types = (
+                tuple(
+                    kind
+                    for kind in types
+                    if kind == socket.SOCK_STREAM
+                    or (kind == socket.SOCK_DGRAM and port.lower() in UDP_SERVICES)
+                )
+                or types
+            )
         if host is None:
             passive = bool(flags & socket.AI_PASSIVE)
             ips = ["0.0.0.0", "::"] if passive else ["::1", "127.0.0.1"]
@@ -192,7 +198,7 @@ class NetworkLoop:
 
     async def getnameinfo(self, sockaddr: SockAddr, flags: int = 0) -> tuple[str, str]:
         """The name and service of `sockaddr`, from the simulated DNS."""
-        if not isinstance(sockaddr, tuple) or len(sockaddr) < 2:
+        if len(sockaddr) < 2:
             raise TypeError("getnameinfo() argument 1 must be a tuple")
         ip, port = sockaddr[0], sockaddr[1]
         result: tuple[str, str] | BaseException
@@ -342,7 +348,7 @@ class NetworkLoop:
     ) -> tuple[asyncio.Transport, asyncio.BaseProtocol]:
         protocol = protocol_factory()
         waiter: asyncio.Future[None] = self._sim.create_future()
-        transport = TcpTransport(self, sock, protocol, waiter)
+        transport = TcpTransport(self._sim, sock, protocol, waiter)
         try:
             await waiter
         except BaseException:
@@ -438,7 +444,7 @@ class NetworkLoop:
 
     # -- UDP ---------------------------------------------------------------
 
-    async def create_datagram_endpoint(  # type: ignore[override]
+    async def create_datagram_endpoint(
         self,
         protocol_factory: Callable[[], asyncio.DatagramProtocol],
         local_addr: tuple[str, int] | None = None,
@@ -531,11 +537,13 @@ class NetworkLoop:
         sim = self._simulated(sock, "sock_connect")
         self._check_non_blocking(sim)
         if sim.type == socket.SOCK_DGRAM:
-            infos = await self._infos(*address[:2], sim.family, socket.SOCK_DGRAM, sim.proto, 0)
+            infos = await self._infos(
+                address[0], address[1], sim.family, socket.SOCK_DGRAM, sim.proto, 0
+            )
             endpoint = sim._datagram_endpoint()
             endpoint.remote = infos[0][4]
             return
-        infos = await self._infos(*address[:2], sim.family, sim.type, sim.proto, 0)
+        infos = await self._infos(address[0], address[1], sim.family, sim.type, sim.proto, 0)
         target = infos[0][4]
         if sim.family == socket.AF_INET6 and len(address) == 4:
             target = (target[0], target[1], *address[2:])

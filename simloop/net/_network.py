@@ -182,7 +182,7 @@ class Network:
         Example: ``net.add_host("db", "10.0.0.2")``. Raises ValueError for a
         name or address already taken, or an address that is not numeric.
         """
-        if not isinstance(name, str) or not name:
+        if not name:
             raise ValueError(f"a host needs a non-empty name, not {name!r}")
         key = name.lower()
         if key in self.hosts or key == "localhost":
@@ -443,9 +443,9 @@ class Network:
         """Seconds from now to the deadlines of the program's pending timers
         (the network's own deliveries left out), soonest first."""
         now = self.loop._now
-        delays = []
+        delays: list[float] = []
         for handle in self.loop.pending_timers():
-            owner = getattr(handle._callback, "__self__", None)
+            owner = getattr(getattr(handle, "_callback", None), "__self__", None)
             if getattr(owner, "_simloop_network_timer", False):
                 continue
             delay = handle.when() - now

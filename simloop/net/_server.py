@@ -13,6 +13,7 @@ closed, and so does this one there), ``serve_forever`` and
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -78,7 +79,7 @@ class SimServer(asyncio.AbstractServer):
             sock.listen(self._backlog)
             listener = sock._listener
             assert listener is not None
-            listener.on_ready = lambda sock=sock: self._accept(sock)  # type: ignore[misc]
+            listener.on_ready = functools.partial(self._accept, sock)
             if listener.queue:
                 self._accept(sock)
 

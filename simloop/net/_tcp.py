@@ -189,7 +189,8 @@ class TcpEndpoint:
         if self.shut_write or self.closed:
             raise BrokenPipeError(errno.EPIPE, "Broken pipe")
         peer = self.peer
-        assert peer is not None and self.out is not None
+        assert peer is not None
+        assert self.out is not None
         room = RECEIVE_WINDOW - self.in_flight - len(peer.inbox)
         size = len(data)
         if size > room:
@@ -340,7 +341,8 @@ class Connection:
         network.connections.add(self)
 
     def __repr__(self) -> str:
-        return f"<Connection {format_address(self.client.local)} -> {format_address(self.server.local)}>"
+        client, server = format_address(self.client.local), format_address(self.server.local)
+        return f"<Connection {client} -> {server}>"
 
     def reset(self, why: str) -> None:
         """Reset both ends, as a middlebox's RST would (each arrives after

@@ -38,6 +38,11 @@ class TcpTransport(transports._FlowControlMixin):
 
     _simloop_network_timer = True
 
+    if TYPE_CHECKING:
+        # _FlowControlMixin's helpers, which typeshed omits.
+        def _maybe_pause_protocol(self) -> None: ...
+        def _maybe_resume_protocol(self) -> None: ...
+
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
@@ -72,7 +77,7 @@ class TcpTransport(transports._FlowControlMixin):
         self._open_key = self._network.opened(self)
         if server is not None:
             server._attach(self)
-        loop.call_soon(self._protocol.connection_made, self)
+        loop.call_soon(protocol.connection_made, self)
         # Reading starts only once connection_made() has run, as in asyncio.
         loop.call_soon(self._start_reading)
         if waiter is not None:

@@ -4,7 +4,6 @@ loopback) and on simloop, as uvloop's test base does."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Callable, Coroutine
 from typing import Any
 

@@ -32,9 +32,7 @@ class _Checked(asyncio.Protocol):
         self.transport: Any = None
         self.made = False
         self.eof = False
-        self.lost: asyncio.Future[BaseException | None] = (
-            asyncio.get_running_loop().create_future()
-        )
+        self.lost: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
 
     def _check(self, callback: str) -> None:
         if not self.made:

@@ -82,7 +82,7 @@ def test_a_connect_across_a_partition_times_out_as_linux_does() -> None:
 
 def test_a_one_way_partition_lets_requests_through_but_not_replies() -> None:
     async def main() -> tuple[bool, bytes]:
-        loop = asyncio.get_running_loop()
+        asyncio.get_running_loop()
         net, server = await _two_hosts()
         reader, writer = await asyncio.open_connection("db", 7000)
         net.partition("db", "main", one_way=True)

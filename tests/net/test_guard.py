@@ -32,7 +32,7 @@ def test_real_dns_inside_a_simulation_is_refused() -> None:
 
 def test_executor_jobs_cannot_reach_the_real_network_either() -> None:
     async def main() -> None:
-        with pytest.raises(simloop.RealIOError, match="socket.getaddrinfo"):
+        with pytest.raises(simloop.RealIOError, match=r"socket\.getaddrinfo"):
             await asyncio.to_thread(socket.getaddrinfo, "localhost", 80)
 
     simloop.run(main())

@@ -6,7 +6,6 @@ import asyncio
 from typing import Any
 
 import pytest
-
 from netutil import on_simloop
 
 
@@ -65,7 +64,7 @@ def test_echo_keeps_every_byte_in_order(run_on: Any) -> None:
 def test_port_zero_picks_a_port_that_getsockname_reports(run_on: Any) -> None:
     async def main() -> tuple[str, bool]:
         server, (host, port) = await _serve()
-        reader, writer = await asyncio.open_connection(host, port)
+        _reader, writer = await asyncio.open_connection(host, port)
         peer = writer.get_extra_info("peername")
         writer.close()
         await writer.wait_closed()
@@ -91,7 +90,7 @@ def test_extra_info_names_both_ends_of_the_connection(run_on: Any) -> None:
             writer.close()
 
         server, address = await _serve(handler)
-        reader, writer = await asyncio.open_connection(*address)
+        _reader, writer = await asyncio.open_connection(*address)
         server_peer, server_name, server_socket = await accepted
         assert server_name == address
         assert server_peer == writer.get_extra_info("sockname")
@@ -208,7 +207,7 @@ def test_drain_waits_while_the_peer_does_not_read(run_on: Any) -> None:
 def test_write_buffer_limits_are_checked_as_asyncio_checks_them(run_on: Any) -> None:
     async def main() -> tuple[int, int]:
         server, address = await _serve()
-        reader, writer = await asyncio.open_connection(*address)
+        _reader, writer = await asyncio.open_connection(*address)
         transport = writer.transport
         with pytest.raises(ValueError, match=r"high \(1\) must be >= low \(2\) must be >= 0"):
             transport.set_write_buffer_limits(high=1, low=2)
@@ -295,7 +294,7 @@ def test_close_flushes_the_buffer_and_abort_drops_it(run_on: Any) -> None:
         server, address = await _serve(handler)
         results = []
         for how in ("close", "abort"):
-            reader, writer = await asyncio.open_connection(*address)
+            _reader, writer = await asyncio.open_connection(*address)
             transport = writer.transport
             sent = 0
             while transport.get_write_buffer_size() == 0 and sent < (256 << 20):
@@ -322,7 +321,7 @@ def test_open_transports_lists_what_was_left_open() -> None:
         loop = asyncio.get_running_loop()
         assert on_simloop()
         server, address = await _serve()
-        reader, writer = await asyncio.open_connection(*address)
+        _reader, writer = await asyncio.open_connection(*address)
         left = loop.open_transports()  # type: ignore[attr-defined]
         writer.close()
         await writer.wait_closed()

@@ -58,7 +58,7 @@ def test_writing_after_close_is_ignored_and_drain_says_the_connection_is_lost(
             handled.set()
 
         server = await asyncio.start_server(handler, "127.0.0.1", 0)
-        reader, writer = await asyncio.open_connection(*server.sockets[0].getsockname())
+        _reader, writer = await asyncio.open_connection(*server.sockets[0].getsockname())
         writer.close()
         writer.write(b"after close")  # no error: asyncio drops it
         with pytest.raises(ConnectionResetError) as caught:
