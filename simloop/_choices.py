@@ -124,15 +124,21 @@ class Choices:
         """
         schedule = self.schedule
         delay = schedule.delivery_delay(kind, pending)
-        fifo = 0.0 if kind == "accept" else FIFO_LATENCY
-        deviates = delay != fifo
+        deviates = delay != (0.0 if kind == "accept" else FIFO_LATENCY)
+        trace = self.trace
+        if not deviates and trace.events is None:
+            # The common FIFO case, on every segment: fold it in, nothing to keep.
+            trace.decision(
+                "delivery", (round(delay * 1e9),), deviates=False, virtual_time=0.0, step=0
+            )
+            return delay
         now, step = self.position()
         detail = None
         if deviates and self._keeps_detail():
             detail = f"{what()} delayed {delay * 1e3:.3g} ms"
             if schedule.steered:
                 detail += " (onto a pending timer's deadline)"
-        self.trace.decision(
+        trace.decision(
             "delivery",
             (round(delay * 1e9),),
             deviates=deviates,

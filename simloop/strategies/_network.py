@@ -22,7 +22,7 @@ NETWORK_KINDS = ("calm", "congested", "faulty")
 _KIND_WEIGHTS = (0.6, 0.25, 0.15)
 #: (fastest, slowest) one-way latency of a calm delivery, in seconds
 _LATENCY_RANGES = ((0.00001, 0.0002), (0.00005, 0.001), (0.0002, 0.004))
-_SPLIT_RATES = (0.0, 0.3, 0.8)
+_SPLIT_RATES = (0.0, 0.1, 0.4)
 _STEER_RATES = (0.0, 0.02, 0.1)
 _STALL_RATES = (0.002, 0.01, 0.03)
 #: TCP retransmission timeouts double from 200 ms: a stall lasts about one of these
@@ -32,7 +32,6 @@ _STALLS = (0.1, 0.2, 0.4, 0.8, 1.6, 2.0)
 _STEER_HORIZON = 10.0
 _STEER_CANDIDATES = 3
 _STEERED = frozenset({"connect", "segment", "datagram", "dns"})
-_MOST_PIECES = 4
 
 
 @dataclass(frozen=True)
@@ -155,18 +154,15 @@ class NetworkDecisions:
         rate = self.profile.split_rate
         if size < 2 or not rate:
             return None
-        rng = self._cuts
-        if rng.random() >= rate:
+        draw = self._cuts.random
+        if draw() >= rate:
             return None
-        pieces = min(size, rng.randint(2, _MOST_PIECES))
-        cuts = sorted(rng.sample(range(1, size), pieces - 1))
-        sizes = []
-        last = 0
-        for cut in cuts:
-            sizes.append(cut - last)
-            last = cut
-        sizes.append(size - last)
-        return sizes
+        # Two or three pieces, cut anywhere: what a receiver sees as separate reads.
+        first = 1 + int(draw() * (size - 1))
+        if size - first < 2 or draw() < 0.5:
+            return [first, size - first]
+        second = 1 + int(draw() * (size - first - 1))
+        return [first, second, size - first - second]
 
     def refuse_connect(self) -> bool:
         rate = self.profile.refuse_rate
