@@ -79,6 +79,11 @@ def _numeric_info(
     )
 
 
+def _set_result_unless_done(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 class NetworkLoop:
     """asyncio's network API on `simloop.net` (mixed into `SimLoop`)."""
 
@@ -135,8 +140,10 @@ class NetworkLoop:
 
     async def _dns_delay(self, describe: str) -> None:
         network = self.network
-        delay = network.choices.delivery("dns", lambda: describe, network.pending_delays)
-        await asyncio.sleep(delay)
+        answered: asyncio.Future[None] = self._sim.create_future()
+        when = network.delivery_time("dns", lambda: describe)
+        network.loop.call_at(when, _set_result_unless_done, answered)
+        await answered
 
     def _resolve(
         self, host: object, port: object, family: int, type: int, proto: int, flags: int

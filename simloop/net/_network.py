@@ -430,14 +430,25 @@ class Network:
         arrives, or None while the link is partitioned."""
         if self._calm:
             # Nothing scripted or drawn disturbs any link: the common, fast case.
-            return self.loop._now + self.choices.delivery(kind, what, self.pending_delays)
+            return self.delivery_time(kind, what)
         if link.partitioned:
             return None
         _, opens = self.route(link)
         latency = link.latency
         if latency is None:
-            latency = self.choices.delivery(kind, what, self.pending_delays)
+            return self.delivery_time(kind, what, opens)
         return opens + latency
+
+    def delivery_time(
+        self, kind: str, what: Callable[[], str], start: float | None = None
+    ) -> float:
+        """Virtual time at which a delivery of `kind` arrives when it leaves at
+        `start` (now by default), as the strategy draws it."""
+        # A delay steered onto a deadline lands on it exactly: in floating
+        # point, now + (deadline - now) == deadline.
+        return (self.loop._now if start is None else start) + self.choices.delivery(
+            kind, what, self.pending_delays
+        )
 
     def pending_delays(self) -> list[float]:
         """Seconds from now to the deadlines of the program's pending timers
@@ -448,7 +459,8 @@ class Network:
             owner = getattr(getattr(handle, "_callback", None), "__self__", None)
             if getattr(owner, "_simloop_network_timer", False):
                 continue
-            delay = handle.when() - now
+            deadline = handle.when()
+            delay = deadline - now
             if delay > 0 and (not delays or delay != delays[-1]):
                 delays.append(delay)
         return delays

@@ -384,15 +384,14 @@ class Listener:
         """A handshake completed: queue the connection; the owner accepts it
         after a delay the strategy draws."""
         self.queue.append(endpoint)
-        loop = self.network.loop
-        delay = self.network.choices.delivery(
+        network = self.network
+        when = network.delivery_time(
             "accept",
             lambda: (
                 f"accept on {format_address(self.address)} of {format_address(endpoint.remote)}"
             ),
-            self.network.pending_delays,
         )
-        loop.call_at(loop.time() + delay, self.ready)
+        network.loop.call_at(when, self.ready)
 
     def ready(self) -> None:
         if self.queue and self.on_ready is not None:

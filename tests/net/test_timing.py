@@ -149,3 +149,45 @@ def test_the_random_strategy_draws_calm_congested_and_faulty_networks() -> None:
 def test_a_network_kind_must_be_one_the_strategy_knows() -> None:
     with pytest.raises(ValueError, match="network='lossy' is not a kind of network; expected"):
         Random(network="lossy")
+
+
+class _AlwaysSteer(simloop.strategies.Strategy):
+    """Every delivery that can be steered lands on the soonest pending deadline."""
+
+    name = "always-steer"
+
+    def schedule(self, seed: int, streams: Any) -> simloop.strategies.Schedule:
+        class Steering(simloop.strategies.Schedule):
+            def delivery_delay(self, kind: str, pending: Any) -> float:
+                deadlines = pending()
+                self.steered = bool(deadlines) and kind == "segment"
+                return deadlines[0] if self.steered else FIFO_LATENCY
+
+        return Steering()
+
+
+def test_a_steered_delivery_lands_exactly_on_the_deadline() -> None:
+    async def main() -> tuple[float, float]:
+        loop = asyncio.get_running_loop()
+        arrived: asyncio.Future[float] = loop.create_future()
+
+        class Stamp(asyncio.Protocol):
+            def data_received(self, data: bytes) -> None:
+                if not arrived.done():
+                    arrived.set_result(loop.time())
+
+        server = await loop.create_server(Stamp, "127.0.0.1", 0)
+        transport, _ = await loop.create_connection(
+            asyncio.Protocol, *server.sockets[0].getsockname()
+        )
+        deadline = loop.time() + 0.3137
+        timer = loop.call_at(deadline, lambda: None)
+        transport.write(b"x")
+        landed = await arrived
+        timer.cancel()
+        transport.close()
+        server.close()
+        return landed, deadline
+
+    landed, deadline = simloop.run(main(), strategy=_AlwaysSteer())
+    assert landed == deadline  # exactly: the reply and the timeout tie
