@@ -554,12 +554,7 @@ class NetworkLoop:
         target = infos[0][4]
         if sim.family == socket.AF_INET6 and len(address) == 4:
             target = (target[0], target[1], *address[2:])
-        try:
-            await self._connect(sim, target)
-        except OSError:
-            raise
-        except BaseException:
-            raise
+        await self._connect(sim, target)
 
     async def sock_accept(self, sock: Any) -> tuple[SimSocket, SockAddr]:
         sim = self._simulated(sock, "sock_accept")
@@ -577,7 +572,7 @@ class NetworkLoop:
         sim = self._simulated(sock, "sock_recv")
         self._check_non_blocking(sim)
         while True:
-            endpoint = sim._connected(reading=True)
+            endpoint = sim._connected()
             if endpoint.inbox:
                 return endpoint.take(n)
             if endpoint.error is not None:

@@ -21,7 +21,6 @@ from ._addresses import (
     IPV6_ANY,
     SockAddr,
     check_sockaddr,
-    format_address,
     os_error,
     sockaddr,
 )
@@ -251,7 +250,7 @@ class SimSocket:
     def recv(self, size: int, flags: int = 0) -> bytes:
         if size < 0:
             raise ValueError("negative buffersize in recv")
-        endpoint = self._connected(reading=True)
+        endpoint = self._connected()
         if endpoint.inbox:
             return endpoint.take(size)
         if endpoint.error is not None:
@@ -325,7 +324,7 @@ class SimSocket:
         if self._closed:
             raise os_error(errno.EBADF, "Bad file descriptor")
 
-    def _connected(self, *, reading: bool = False) -> TcpEndpoint:
+    def _connected(self) -> TcpEndpoint:
         self._check_open()
         endpoint = self._endpoint
         if endpoint is None:
@@ -373,11 +372,6 @@ class SimSocket:
             seed=loop.seed,
             virtual_time=loop.virtual_time(),
         )
-
-    @property
-    def _describe(self) -> str:
-        local = "unbound" if self._local is None else format_address(self._local)
-        return f"{self._type.name} {local}"
 
 
 def wildcard_of(family: int) -> str:
