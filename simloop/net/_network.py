@@ -159,7 +159,8 @@ class Network:
         self._descriptors = itertools.count(1000)
         #: TCP connections alive, for `reset`
         self.connections: set[Connection] = set()
-        self._connection_serials = itertools.count()
+        #: numbers connections in the order they were made (resets go in that order)
+        self.connection_serials = itertools.count()
         self.default_host = self.add_host(DEFAULT_HOST, DEFAULT_ADDRESS)
         #: no fault has been scripted and the strategy injects no partition
         self._calm = True

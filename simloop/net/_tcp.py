@@ -17,7 +17,6 @@ read and write kernel sockets.
 from __future__ import annotations
 
 import errno
-import itertools
 import socket
 from collections import deque
 from collections.abc import Callable
@@ -40,8 +39,6 @@ RST = "RST"
 ACK = "ACK"
 #: Deliveries due within this much of now are due (the loop's clock resolution).
 _DUE = 1e-9
-
-_connection_serials = itertools.count()
 
 
 class Pipe:
@@ -326,7 +323,7 @@ class Connection:
 
     def __init__(self, network: Network, client: TcpEndpoint, server: TcpEndpoint) -> None:
         self.network = network
-        self.serial = next(_connection_serials)
+        self.serial = next(network.connection_serials)
         self.client = client
         self.server = server
         client.peer, server.peer = server, client

@@ -214,8 +214,11 @@ class UdpTransport(transports.DatagramTransport):
     def _start_reading(self) -> None:
         if self._closing:
             return
-        self._endpoint.receiver = self._datagram
-        self._endpoint.errors = self._error
+        endpoint = self._endpoint
+        endpoint.receiver = self._datagram
+        endpoint.errors = self._error
+        while endpoint.inbox:  # what arrived before reading started
+            self._datagram(*endpoint.inbox.popleft())
 
     def _datagram(self, data: bytes, address: SockAddr) -> None:
         if self._closing:
