@@ -197,3 +197,50 @@ def test_fault_arguments_are_checked() -> None:
             net.partition("main", "ghost")
 
     simloop.run(main())
+
+
+class _PartitionAt(simloop.strategies.Strategy):
+    """FIFO, plus the partition a faulty profile draws: host #0 (main) cut off
+    from the other hosts from t=0.5 s for 1 s."""
+
+    name = "partition-at"
+
+    def schedule(self, seed: int, streams: Any) -> simloop.strategies.Schedule:
+        class Partitioned(simloop.strategies.Schedule):
+            def partition_window(self) -> tuple[float, float, int] | None:
+                return (0.5, 1.0, 0)
+
+        return Partitioned()
+
+
+def test_a_drawn_partition_delays_tcp_until_it_heals_and_loses_datagrams() -> None:
+    async def main() -> tuple[float, int]:
+        loop = asyncio.get_running_loop()
+        got: list[bytes] = []
+
+        class Collect(asyncio.DatagramProtocol):
+            def datagram_received(self, data: bytes, addr: Any) -> None:
+                got.append(data)
+
+        net, server = await _two_hosts()
+        with net.on("db"):
+            receiver, _ = await loop.create_datagram_endpoint(Collect, local_addr=("0.0.0.0", 53))
+        sender, _ = await loop.create_datagram_endpoint(
+            asyncio.DatagramProtocol, remote_addr=("10.0.0.2", 53)
+        )
+        reader, writer = await asyncio.open_connection("db", 7000)
+        await asyncio.sleep(0.6 - loop.time())  # inside the partition
+        sender.sendto(b"lost")
+        writer.write(b"held\n")
+        answer = await reader.readline()
+        answered_at = loop.time()
+        writer.close()
+        sender.close()
+        receiver.close()
+        await server.close()
+        assert answer == b"HELD\n"
+        return answered_at, len(got)
+
+    answered_at, datagrams = simloop.run(main(), strategy=_PartitionAt())
+    assert answered_at >= 1.5
+    assert datagrams == 0

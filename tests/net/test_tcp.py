@@ -333,3 +333,67 @@ def test_open_transports_lists_what_was_left_open() -> None:
     assert any("SimServer" in item for item in left)
     assert sum("TCP transport" in item for item in left) == 2
     assert after == []
+
+
+def test_pause_reading_holds_data_until_resume_reading(run_on: Any) -> None:
+    async def main() -> tuple[bytes, bytes]:
+        loop = asyncio.get_running_loop()
+        server, address = await _serve(_answer_twice)
+        transport, protocol = await loop.create_connection(_Recorder, *address)
+        assert isinstance(protocol, _Recorder)
+        transport.pause_reading()
+        assert not transport.is_reading()
+        transport.write(b"go")
+        await asyncio.sleep(0.05)
+        held = protocol.data
+        transport.resume_reading()
+        await protocol.lost
+        await _stop(server)
+        return held, protocol.data
+
+    assert run_on(main()) == (b"", b"onetwo")
+
+
+async def _answer_twice(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await reader.readexactly(2)
+    writer.write(b"one")
+    writer.write(b"two")
+    await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+
+
+def test_close_clients_and_abort_clients_end_the_server_connections() -> None:
+    import simloop
+
+    async def main() -> list[str]:
+        handlers = 0
+        release = asyncio.Event()
+
+        async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nonlocal handlers
+            handlers += 1
+            await release.wait()
+
+        server = await asyncio.start_server(hold, "127.0.0.1", 0)
+        address = server.sockets[0].getsockname()
+        ends = []
+        outcomes = []
+        for how in ("close_clients", "abort_clients"):
+            reader, writer = await asyncio.open_connection(*address)
+            ends.append(writer)
+            while handlers < len(ends):
+                await asyncio.sleep(0.001)
+            getattr(server, how)()
+            try:
+                outcomes.append(f"{how}: {await reader.read()!r}")
+            except ConnectionResetError:
+                outcomes.append(f"{how}: reset")
+        release.set()
+        for writer in ends:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+        return outcomes
+
+    assert simloop.run(main(), strategy="fifo") == ["close_clients: b''", "abort_clients: b''"]
