@@ -347,7 +347,15 @@ class NetworkLoop:
         endpoint = TcpEndpoint(network, sock._host, sock._local, remote)
         future: asyncio.Future[None] = self._sim.create_future()
         Connector(network, endpoint, network.host_at(ip, sock._host), remote, future).start()
-        await future
+        try:
+            await future
+        except BaseException:
+            # Given up (cancelled, refused, timed out): a half-open connection
+            # is reset, as the kernel does when a socket closes before its
+            # SYN-ACK; one that completed just before the cancel closes.
+            established = future.done() and not future.cancelled() and not future.exception()
+            endpoint.close(reset=not established)
+            raise
         sock._adopt(endpoint)
 
     async def _make_tcp_transport(

@@ -8,6 +8,9 @@ from typing import Any
 import pytest
 from netutil import on_simloop
 
+import simloop
+from simloop.strategies import FIFO_LATENCY
+
 
 async def _echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     while data := await reader.read(1000):
@@ -315,7 +318,6 @@ def test_close_flushes_the_buffer_and_abort_drops_it(run_on: Any) -> None:
 
 
 def test_open_transports_lists_what_was_left_open() -> None:
-    import simloop
 
     async def main() -> tuple[list[str], list[str]]:
         loop = asyncio.get_running_loop()
@@ -364,7 +366,6 @@ async def _answer_twice(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
 
 
 def test_close_clients_and_abort_clients_end_the_server_connections() -> None:
-    import simloop
 
     async def main() -> list[str]:
         handlers = 0
@@ -397,3 +398,70 @@ def test_close_clients_and_abort_clients_end_the_server_connections() -> None:
         return outcomes
 
     assert simloop.run(main(), strategy="fifo") == ["close_clients: b''", "abort_clients: b''"]
+
+
+def test_a_connect_given_up_half_way_leaves_nothing_open() -> None:
+
+    async def main() -> tuple[str, list[str]]:
+        loop = asyncio.get_running_loop()
+        seen: asyncio.Future[str] = loop.create_future()
+
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                seen.set_result(f"eof {await reader.read()!r}")
+            except ConnectionResetError:
+                seen.set_result("reset")
+            writer.close()
+
+        server = await asyncio.start_server(handler, "127.0.0.1", 0)
+        address = server.sockets[0].getsockname()
+        # The SYN arrives after one latency, the SYN-ACK after two: give up between.
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(1.5 * FIFO_LATENCY):
+                await asyncio.open_connection(*address)
+        outcome = await seen
+        server.close()
+        await server.wait_closed()
+        await asyncio.sleep(0.01)
+        return outcome, loop.open_transports()  # type: ignore[attr-defined]
+
+    assert simloop.run(main(), strategy="fifo") == ("reset", [])
+
+
+class _LastScheduledFirst(simloop.strategies.Strategy):
+    """FIFO, except that timers due at the same instant run newest first."""
+
+    name = "last-first"
+
+    def schedule(self, seed: int, streams: Any) -> Any:
+        class Reversed(simloop.strategies.Schedule):
+            def order_timers(self, count: int) -> list[int]:
+                return list(reversed(range(count)))
+
+        return Reversed()
+
+
+def test_a_connect_cancelled_just_after_it_completed_closes_the_connection() -> None:
+
+    async def main() -> tuple[str, list[str]]:
+        loop = asyncio.get_running_loop()
+        seen: asyncio.Future[str] = loop.create_future()
+
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            seen.set_result(f"eof {await reader.read()!r}")
+            writer.close()
+
+        server = await asyncio.start_server(handler, "127.0.0.1", 0)
+        address = server.sockets[0].getsockname()
+        # The SYN-ACK and the timeout are due together; the SYN-ACK runs first,
+        # then the timeout cancels the task before it resumes.
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(2 * FIFO_LATENCY):
+                await asyncio.open_connection(*address)
+        outcome = await seen
+        server.close()
+        await server.wait_closed()
+        await asyncio.sleep(0.01)
+        return outcome, loop.open_transports()  # type: ignore[attr-defined]
+
+    assert simloop.run(main(), strategy=_LastScheduledFirst()) == ("eof b''", [])
