@@ -80,7 +80,7 @@ class SimServer(asyncio.AbstractServer):
             listener = sock._listener
             assert listener is not None
             listener.on_ready = functools.partial(self._accept, sock)
-            if listener.queue:
+            if listener.accept_due():
                 self._accept(sock)
 
     def _accept(self, sock: SimSocket) -> None:

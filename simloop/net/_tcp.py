@@ -359,7 +359,17 @@ class Listener:
     """A listening TCP port: connections wait in its accept queue until the
     owner (a server, or `loop.sock_accept`) takes them."""
 
-    __slots__ = ("address", "closed", "family", "host", "key", "network", "on_ready", "queue")
+    __slots__ = (
+        "address",
+        "closed",
+        "family",
+        "host",
+        "key",
+        "last_ready",
+        "network",
+        "on_ready",
+        "queue",
+    )
     _simloop_network_timer = True
 
     def __init__(self, network: Network, host: Host, family: int, address: SockAddr) -> None:
@@ -368,7 +378,9 @@ class Listener:
         self.family = family
         self.address = address
         self.key = (family, address[0], address[1])
-        self.queue: deque[TcpEndpoint] = deque()
+        #: (virtual time the owner may accept it, connection), in arrival order
+        self.queue: deque[tuple[float, TcpEndpoint]] = deque()
+        self.last_ready = 0.0
         #: called when a connection is ready to accept
         self.on_ready: Callable[[], object] | None = None
         self.closed = False
@@ -380,7 +392,6 @@ class Listener:
     def offer(self, endpoint: TcpEndpoint) -> None:
         """A handshake completed: queue the connection; the owner accepts it
         after a delay the strategy draws."""
-        self.queue.append(endpoint)
         network = self.network
         when = network.delivery_time(
             "accept",
@@ -388,14 +399,23 @@ class Listener:
                 f"accept on {format_address(self.address)} of {format_address(endpoint.remote)}"
             ),
         )
+        # The accept queue is first in, first out: never ready before the one ahead.
+        when = max(when, self.last_ready)
+        self.last_ready = when
+        self.queue.append((when, endpoint))
         network.loop.call_at(when, self.ready)
 
     def ready(self) -> None:
-        if self.queue and self.on_ready is not None:
+        if self.on_ready is not None and self.accept_due():
             self.on_ready()
 
+    def accept_due(self) -> bool:
+        """Whether the connection at the head of the queue may be accepted now."""
+        return bool(self.queue) and self.queue[0][0] <= self.network.loop.time() + _DUE
+
     def accept(self) -> TcpEndpoint | None:
-        return self.queue.popleft() if self.queue else None
+        """The next connection whose accept time has come, if any."""
+        return self.queue.popleft()[1] if self.accept_due() else None
 
     def close(self) -> None:
         """Stop listening; connections never accepted are reset."""
@@ -406,7 +426,7 @@ class Listener:
         if self.host.listeners.get(self.key) is self:
             del self.host.listeners[self.key]
         while self.queue:
-            self.queue.popleft().close(reset=True)
+            self.queue.popleft()[1].close(reset=True)
 
 
 class Connector:
