@@ -18,19 +18,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._errors import RealIOError
-from ._addresses import (
-    UDP_SERVICES,
-    SockAddr,
-    check_sockaddr,
-    family_unsupported,
-    name_unknown,
-    parse_ip,
-    service_name,
-    service_port,
-    sockaddr,
-)
+from ._addresses import SockAddr, check_sockaddr, sockaddr
 from ._guard import guard_real_network
 from ._network import Network
+from ._resolver import AddrInfo, name_info, numeric_info, resolve
 from ._server import SimServer
 from ._socket import SimSocket
 from ._tcp import Connector, TcpEndpoint
@@ -39,44 +30,6 @@ from ._udp import UdpTransport
 
 if TYPE_CHECKING:
     from .._loop import SimLoop
-
-AddrInfo = tuple[int, int, int, str, SockAddr]
-_PROTOCOLS: dict[int, int] = {
-    socket.SOCK_STREAM: socket.IPPROTO_TCP,
-    socket.SOCK_DGRAM: socket.IPPROTO_UDP,
-}
-_EVERY_TYPE = (socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_RAW)
-
-
-def _numeric_info(
-    host: object, port: object, family: int, type: int, proto: int
-) -> AddrInfo | None:
-    """The address info of a numeric `host`, which asyncio builds without asking
-    the resolver (so the port is not checked here: connect and bind check it)."""
-    if not isinstance(host, (str, bytes)) or type not in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
-        return None
-    if isinstance(host, bytes):
-        host = host.decode("idna")
-    if port is None or port in (b"", ""):
-        port = 0
-    try:
-        number = int(port)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return None
-    parsed = parse_ip(host)
-    if parsed is None or "%" in host:
-        return None
-    found_family, ip = parsed
-    if family not in (socket.AF_UNSPEC, found_family):
-        return None
-    proto = proto or _PROTOCOLS[type]
-    return (
-        socket.AddressFamily(found_family),
-        socket.SocketKind(type),
-        proto,
-        "",
-        sockaddr(found_family, host if found_family == socket.AF_INET6 else ip, number),
-    )
 
 
 def _set_result_unless_done(future: asyncio.Future[None]) -> None:
@@ -128,8 +81,8 @@ class NetworkLoop:
         """Resolve `host` with the simulated DNS, after a delay the strategy draws."""
         describe = f"DNS answer for {host!r}"
         try:
-            answer: list[AddrInfo] | BaseException = self._resolve(
-                host, port, family, type, proto, flags
+            answer: list[AddrInfo] | BaseException = resolve(
+                self.network, host, port, family, type, proto, flags
             )
         except (socket.gaierror, OSError, TypeError, UnicodeError) as error:
             answer = error
@@ -145,81 +98,14 @@ class NetworkLoop:
         network.loop.call_at(when, _set_result_unless_done, answered)
         await answered
 
-    def _resolve(
-        self, host: object, port: object, family: int, type: int, proto: int, flags: int
-    ) -> list[AddrInfo]:
-        if isinstance(host, bytes):
-            host = host.decode("idna")
-        if host is not None and not isinstance(host, str):
-            raise TypeError(f"getaddrinfo() argument 1 must be string or None, not {host!r}")
-        if family not in (socket.AF_UNSPEC, socket.AF_INET, socket.AF_INET6):
-            raise socket.gaierror(socket.EAI_FAMILY, "ai_family not supported")
-        types: tuple[int, ...] = _EVERY_TYPE if type == 0 else (type,)
-        number = service_port(port, type)
-        if isinstance(port, str) and not port.isdigit() and port:
-            # A service name exists for the socket types /etc/services lists.
-            types = (
-                tuple(
-                    kind
-                    for kind in types
-                    if kind == socket.SOCK_STREAM
-                    or (kind == socket.SOCK_DGRAM and port.lower() in UDP_SERVICES)
-                )
-                or types
-            )
-        if host is None:
-            passive = bool(flags & socket.AI_PASSIVE)
-            ips = ["0.0.0.0", "::"] if passive else ["::1", "127.0.0.1"]
-        else:
-            parsed = parse_ip(host)
-            if parsed is not None:
-                if family not in (socket.AF_UNSPEC, parsed[0]):
-                    raise family_unsupported()
-                ips = [parsed[1] if parsed[0] == socket.AF_INET else host]
-            elif flags & socket.AI_NUMERICHOST:
-                raise name_unknown()
-            else:
-                found = self.network.lookup(host)
-                if found is None:
-                    raise name_unknown()
-                ips = found
-        canonical = host if host is not None and flags & socket.AI_CANONNAME else ""
-        answer: list[AddrInfo] = []
-        for ip in ips:
-            ip_family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-            if family not in (socket.AF_UNSPEC, ip_family):
-                continue
-            for kind in types:
-                answer.append(
-                    (
-                        socket.AddressFamily(ip_family),
-                        socket.SocketKind(kind),
-                        proto or _PROTOCOLS.get(kind, 0),
-                        canonical if not answer else "",
-                        sockaddr(ip_family, ip, number),
-                    )
-                )
-        if not answer:
-            raise name_unknown()
-        return answer
-
     async def getnameinfo(self, sockaddr: SockAddr, flags: int = 0) -> tuple[str, str]:
         """The name and service of `sockaddr`, from the simulated DNS."""
-        if len(sockaddr) < 2:
-            raise TypeError("getnameinfo() argument 1 must be a tuple")
-        ip, port = sockaddr[0], sockaddr[1]
         result: tuple[str, str] | BaseException
-        parsed = parse_ip(ip)
-        if parsed is None:
-            result = name_unknown()
-        else:
-            name = None if flags & socket.NI_NUMERICHOST else self.network.name_of(parsed[1])
-            if name is None and flags & socket.NI_NAMEREQD:
-                result = name_unknown()
-            else:
-                number = int(port) & 0xFFFF
-                result = (name or ip, service_name(number, bool(flags & socket.NI_NUMERICSERV)))
-        await self._dns_delay(f"reverse DNS answer for {ip!r}")
+        try:
+            result = name_info(self.network, sockaddr, flags)
+        except (socket.gaierror, TypeError, ValueError) as error:
+            result = error
+        await self._dns_delay(f"reverse DNS answer for {sockaddr[0]!r}")
         if isinstance(result, BaseException):
             raise result
         return result
@@ -228,7 +114,7 @@ class NetworkLoop:
         self, host: object, port: object, family: int, type: int, proto: int, flags: int
     ) -> list[AddrInfo]:
         """What asyncio's ``_ensure_resolved`` gives: a numeric host at once, a name via DNS."""
-        numeric = _numeric_info(host, port, family, type, proto)
+        numeric = numeric_info(host, port, family, type, proto)
         if numeric is not None:
             return [numeric]
         return await self.getaddrinfo(
