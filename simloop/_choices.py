@@ -2,7 +2,7 @@
 
 Every nondeterministic decision of a simulation (the order of tasks woken in
 one iteration, the order of timers due at the same instant, virtual CPU time,
-executor job durations, and later network delays and faults) is asked of the
+executor job durations, network delays, segment cuts and faults) is asked of the
 run's `Choices`. It forwards the question to the strategy's `Schedule` and
 records the answer in the run's `Trace`, so a run is fully described by its
 seed and strategy, and every deviation from plain FIFO can be reported.
