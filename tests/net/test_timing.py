@@ -191,3 +191,39 @@ def test_a_steered_delivery_lands_exactly_on_the_deadline() -> None:
 
     landed, deadline = simloop.run(main(), strategy=_AlwaysSteer())
     assert landed == deadline  # exactly: the reply and the timeout tie
+
+
+_DIGESTS = """
+import sys
+sys.path.insert(0, {here!r})
+import simloop
+from echo_scenario import exchange, Outcome
+from simloop.run import run_on
+for seed in range(30):
+    loop = simloop.SimLoop(seed=seed)
+    run_on(loop, exchange(Outcome()))
+    print(loop.trace_digest())
+"""
+
+
+def _network_digests(hash_seed: str) -> list[str]:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = _DIGESTS.format(here=str(Path(__file__).parent))
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.split()
+
+
+def test_network_traces_are_identical_across_processes_and_hash_seeds() -> None:
+    first = _network_digests("1")
+    assert first == _network_digests("2")
+    assert len(set(first)) == 30
