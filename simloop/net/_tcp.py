@@ -117,6 +117,10 @@ class Pipe:
                 data = item
             else:
                 data += item
+        if not queue:
+            # Nothing left in flight: the next send needs a timer of its own,
+            # even one due at the instant this timer fired (a zero latency).
+            self.timer_at = -1.0
         if data is not None:
             target.receive(data)
 

@@ -244,3 +244,19 @@ def test_a_drawn_partition_delays_tcp_until_it_heals_and_loses_datagrams() -> No
     answered_at, datagrams = simloop.run(main(), strategy=_PartitionAt())
     assert answered_at >= 1.5
     assert datagrams == 0
+
+
+def test_a_link_with_no_latency_still_delivers_every_segment() -> None:
+    async def main() -> list[bytes]:
+        net, server = await _two_hosts()
+        net.set_latency("main", "db", 0)
+        reader, writer = await asyncio.open_connection("db", 7000)
+        answers = []
+        for word in (b"a", b"b", b"c"):
+            writer.write(word + b"\n")
+            answers.append(await reader.readline())
+        writer.close()
+        await server.close()
+        return answers
+
+    assert simloop.run(main(), strategy="fifo") == [b"A\n", b"B\n", b"C\n"]
