@@ -4,7 +4,7 @@ Inside a simulation, asyncio's network API (``asyncio.open_connection``,
 ``start_server``, ``loop.create_connection``, ``create_server``,
 ``create_datagram_endpoint``, ``getaddrinfo``, the ``loop.sock_*``
 coroutines) talks to this network instead of the kernel. The program runs on
-host ``main`` (127.0.0.1, ::1, 10.0.0.1, and the name ``localhost``)::
+host ``main`` (127.0.0.1, ::1, 10.0.0.1, fd00::1, and the name ``localhost``)::
 
     async def main():
         net = simloop.network()

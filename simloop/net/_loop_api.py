@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._errors import RealIOError
-from ._addresses import SockAddr, check_sockaddr, sockaddr
+from ._addresses import SockAddr, check_sockaddr, connect_failed, sockaddr
 from ._guard import guard_real_network
 from ._network import Network
 from ._resolver import AddrInfo, name_info, numeric_info, resolve
@@ -227,9 +227,12 @@ class NetworkLoop:
         if sock._endpoint is not None:
             raise OSError(106, "Transport endpoint is already connected")
         network = self.network
-        sock._bind_for(ip)
-        assert sock._local is not None
         remote = sockaddr(sock.family, ip, port)
+        try:
+            sock._bind_for(ip)
+        except OSError as error:  # no route: what connect() says at once
+            raise connect_failed(error.errno or 0, remote) from None
+        assert sock._local is not None
         endpoint = TcpEndpoint(network, sock._host, sock._local, remote)
         future: asyncio.Future[None] = self._sim.create_future()
         Connector(network, endpoint, network.host_at(ip, sock._host), remote, future).start()

@@ -2,7 +2,7 @@
 
 Every simulation has one `Network` (``loop.network`` or `simloop.network()`),
 made on first use. It starts with one host, ``main``, which owns 127.0.0.1,
-::1 and 10.0.0.1; the program runs there unless it says otherwise with
+::1, 10.0.0.1 and fd00::1; the program runs there unless it says otherwise with
 `Network.on`. More hosts come with `Network.add_host`.
 
 Every delivery (a connect, an accept, a TCP segment, a datagram, a DNS answer)
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import errno
 import itertools
 import socket
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -45,7 +46,7 @@ _current_host: contextvars.ContextVar[Host | None] = contextvars.ContextVar(
 )
 
 DEFAULT_HOST = "main"
-DEFAULT_ADDRESS = "10.0.0.1"
+DEFAULT_ADDRESSES = ("10.0.0.1", "fd00::1")
 #: Link states, as `Network.route` answers them.
 OPEN, CLOGGED, PARTITIONED = 0, 1, 2
 
@@ -85,7 +86,8 @@ class Host:
         for address in self.addresses:
             if family_of(address) == family:
                 return address
-        return IPV6_LOOPBACK if family == socket.AF_INET6 else IPV4_LOOPBACK
+        # No address of that family: no route, as the kernel would say.
+        raise OSError(errno.ENETUNREACH, "Network is unreachable")
 
     def free_port(self, bound: dict[tuple[int, str, int], Any], family: int) -> int:
         """An unused ephemeral port, handed out in order as a fresh kernel does."""
@@ -161,7 +163,7 @@ class Network:
         self.connections: set[Connection] = set()
         #: numbers connections in the order they were made (resets go in that order)
         self.connection_serials = itertools.count()
-        self.default_host = self.add_host(DEFAULT_HOST, DEFAULT_ADDRESS)
+        self.default_host = self.add_host(DEFAULT_HOST, *DEFAULT_ADDRESSES)
         #: no fault has been scripted and the strategy injects no partition
         self._calm = True
         window = self.choices.partition_window()

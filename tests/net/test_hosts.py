@@ -162,3 +162,29 @@ def test_dns_answers_take_virtual_time_drawn_by_the_seed() -> None:
     assert fifo == pytest.approx(simloop.strategies.FIFO_LATENCY)
     delays = {simloop.run(main(), seed=seed) for seed in range(5)}
     assert len(delays) == 5
+
+
+def test_connections_come_from_an_address_of_the_destination_family() -> None:
+    async def main() -> tuple[Any, Any]:
+        net = simloop.network()
+        net.add_host("db", "10.0.0.2", "fd00::2")
+        net.add_host("legacy", "10.0.0.3")
+
+        async def close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            writer.close()
+
+        with net.on("db"):
+            server = await asyncio.start_server(close, port=80)
+        reader, writer = await asyncio.open_connection("fd00::2", 80)
+        source = writer.get_extra_info("sockname")
+        await reader.read()
+        writer.close()
+        with net.on("legacy"), pytest.raises(OSError) as caught:
+            await asyncio.open_connection("fd00::2", 80)
+        server.close()
+        return source[0], (caught.value.errno, str(caught.value))
+
+    assert simloop.run(main(), strategy="fifo") == (
+        "fd00::1",
+        (101, "[Errno 101] Connect call failed ('fd00::2', 80, 0, 0)"),
+    )
