@@ -43,5 +43,10 @@ test-3.13:
 
 test-all: test test-3.12 test-3.13
 
+# Heavy runs that do not belong in the suite: timings and thousands of seeds.
+bench: setup
+	$(BIN)/python bench/network.py
+	$(BIN)/python bench/echo_seeds.py
+
 clean:
 	rm -rf .venv .venv-3.12 .venv-3.13 build *.egg-info .pytest_cache .mypy_cache .ruff_cache
