@@ -126,15 +126,18 @@ class Choices:
         delay = schedule.delivery_delay(kind, pending)
         deviates = delay != (0.0 if kind == "accept" else FIFO_LATENCY)
         trace = self.trace
-        if not deviates and trace.events is None:
-            # The common FIFO case, on every segment: fold it in, nothing to keep.
+        if trace.events is None and (
+            not deviates or len(trace.deviations) >= trace.keep_deviations
+        ):
+            # The common case, on every segment: fold it in (and count it if it
+            # deviates), with no position or detail that nothing would keep.
             trace.decision(
-                "delivery", (round(delay * 1e9),), deviates=False, virtual_time=0.0, step=0
+                "delivery", (round(delay * 1e9),), deviates=deviates, virtual_time=0.0, step=0
             )
             return delay
         now, step = self.position()
         detail = None
-        if deviates and self._keeps_detail():
+        if deviates:
             detail = f"{what()} delayed {delay * 1e3:.3g} ms"
             if schedule.steered:
                 detail += " (onto a pending timer's deadline)"
