@@ -277,7 +277,7 @@ def test_protocol_callbacks_come_in_order_and_end_with_connection_lost(run_on: A
 
 def test_close_flushes_the_buffer_and_abort_drops_it(run_on: Any) -> None:
     async def main() -> tuple[int, bool]:
-        received: list[int] = []
+        received: dict[Any, int] = {}  # by the client's address
         release = asyncio.Event()
         done = asyncio.Event()
 
@@ -289,30 +289,31 @@ def test_close_flushes_the_buffer_and_abort_drops_it(run_on: Any) -> None:
                     total += len(data)
             except ConnectionResetError:
                 pass
-            received.append(total)
+            received[writer.get_extra_info("peername")] = total
             writer.close()
             if len(received) == 2:
                 done.set()
 
         server, address = await _serve(handler)
-        results = []
+        sent: dict[str, tuple[Any, int]] = {}
         for how in ("close", "abort"):
             _reader, writer = await asyncio.open_connection(*address)
             transport = writer.transport
-            sent = 0
-            while transport.get_write_buffer_size() == 0 and sent < (256 << 20):
+            count = 0
+            while transport.get_write_buffer_size() == 0 and count < (256 << 20):
                 writer.write(b"y" * (1 << 16))
-                sent += 1 << 16
+                count += 1 << 16
                 await asyncio.sleep(0)
+            sent[how] = (writer.get_extra_info("sockname"), count)
             if how == "close":
                 writer.close()
             else:
                 transport.abort()
-            results.append(sent)
         release.set()
         await done.wait()
         await _stop(server)
-        return received[0] - results[0], received[1] < results[1]
+        closed, aborted = sent["close"], sent["abort"]
+        return received[closed[0]] - closed[1], received[aborted[0]] < aborted[1]
 
     assert run_on(main()) == (0, True)
 
