@@ -49,6 +49,11 @@ test-browser: setup
 	command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 	$(BIN)/python -m pytest -m browser
 
+# Heavy runs that do not belong in the suite: timings and thousands of seeds.
+bench: setup
+	$(BIN)/python bench/network.py
+	$(BIN)/python bench/echo_seeds.py
+
 clean:
 	rm -rf .venv .venv-3.12 .venv-3.13 build *.egg-info .pytest_cache .mypy_cache .ruff_cache
 

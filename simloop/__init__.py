@@ -17,7 +17,7 @@ seed. A seed is a complete, replayable description of a schedule::
 
 from __future__ import annotations
 
-from . import strategies
+from . import net, strategies
 from ._determinism import in_simulation
 from ._errors import (
     Deadlock,
@@ -33,6 +33,7 @@ from ._loop import DEFAULT_STEP_LIMIT, DEFAULT_TIME_LIMIT, SimLoop
 from ._monitors import InvariantViolation, LivenessViolation, always, eventually, invariant
 from ._probes import buggify, sometimes
 from ._shrink import ShrinkResult, failure_signature, shrink
+from .net import Network, network
 from .run import EventLoopPolicy, run
 from .strategies import ChoiceLog, Strategy
 
@@ -48,6 +49,7 @@ __all__ = [
     "InvariantViolation",
     "Livelock",
     "LivenessViolation",
+    "Network",
     "RealIOError",
     "ShrinkResult",
     "SimLoop",
@@ -63,6 +65,8 @@ __all__ = [
     "failure_signature",
     "in_simulation",
     "invariant",
+    "net",
+    "network",
     "run",
     "shrink",
     "sometimes",

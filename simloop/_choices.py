@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._trace import Trace
-from .strategies import ChoiceLog, Schedule, Strategy, Streams
+from .strategies import FIFO_LATENCY, ChoiceLog, Schedule, Strategy, Streams
 
 _IDENTITIES: list[list[int]] = [list(range(size)) for size in range(64)]
 
@@ -61,11 +61,13 @@ class Choices:
 
     __slots__ = (
         "injects_cancels",
+        "injects_faults",
         "log",
         "position",
         "reorders_tasks",
         "schedule",
         "seed",
+        "splits_segments",
         "strategy",
         "streams",
         "trace",
@@ -87,6 +89,10 @@ class Choices:
         self.trace = trace
         self.reorders_tasks = self.schedule.reorders_tasks
         self.injects_cancels = self.schedule.injects_cancels
+        #: whether the network must ask the fault questions at all
+        self.injects_faults = self.schedule.injects_faults
+        #: whether the network must ask how to cut each write
+        self.splits_segments = self.schedule.splits_segments
         #: (virtual time, callbacks run) of the loop, for recording decisions
         self.position = position
         #: every answer, per kind of choice point, when the run is logged
@@ -193,6 +199,124 @@ class Choices:
             describe=functools.partial(_describe_cancel, task.get_name(), where),
         )
         return cancel
+
+    # -- the network (simloop.net) -----------------------------------------
+
+    def _keeps_detail(self) -> bool:
+        trace = self.trace
+        return trace.events is not None or len(trace.deviations) < trace.keep_deviations
+
+    def _network_decision(
+        self, kind: str, values: Sequence[int], deviates: bool, detail: Callable[[], str]
+    ) -> None:
+        # Details are built at once, and only when kept: a closure over the
+        # network's objects would keep a finished run alive.
+        now, step = self.position()
+        text = detail() if deviates and self._keeps_detail() else ""
+        self.trace.decision(
+            kind,
+            values,
+            deviates=deviates,
+            virtual_time=now,
+            step=step,
+            describe=functools.partial(str, text),
+        )
+
+    def delivery(
+        self, kind: str, what: Callable[[], str], pending: Callable[[], Sequence[float]]
+    ) -> float:
+        """Seconds until the network delivery `what()` (of `kind`) arrives.
+
+        `what` is called only when the decision is kept in the trace, to
+        describe it ("reply from 10.0.0.2:6379 (12 bytes)").
+        """
+        schedule = self.schedule
+        delay = schedule.delivery_delay(kind, pending)
+        accept = kind == "accept"
+        if self.log is not None:
+            self.log.append("accept" if accept else "delivery", delay)
+        deviates = delay != (0.0 if accept else FIFO_LATENCY)
+        trace = self.trace
+        if trace.events is None and (
+            not deviates or len(trace.deviations) >= trace.keep_deviations
+        ):
+            # The common case, on every segment: fold it in (and count it if it
+            # deviates), with no position or detail that nothing would keep.
+            trace.decision(
+                "delivery", (round(delay * 1e9),), deviates=deviates, virtual_time=0.0, step=0
+            )
+            return delay
+        steered = schedule.steered
+
+        def detail() -> str:
+            text = f"{what()} delayed {delay * 1e3:.3g} ms"
+            return text + " (onto a pending timer's deadline)" if steered else text
+
+        self._network_decision("delivery", (round(delay * 1e9),), deviates, detail)
+        return delay
+
+    def segment_sizes(self, size: int, what: Callable[[], str]) -> Sequence[int] | None:
+        """How a write of `size` bytes is cut into segments (None: one segment)."""
+        sizes = self.schedule.segment_sizes(size)
+        if self.log is not None:
+            self.log.append("segments", None if sizes is None else tuple(sizes))
+        if sizes is None:
+            return None
+        self._network_decision(
+            "delivery",
+            sizes,
+            True,
+            lambda: f"{what()} cut into segments of {'+'.join(map(str, sizes))} bytes",
+        )
+        return sizes
+
+    def _fault(self, log_kind: str, happens: bool, what: Callable[[], str]) -> bool:
+        if self.log is not None:
+            self.log.append(log_kind, happens)
+        self._network_decision("fault", (int(happens),), happens, what)
+        return happens
+
+    def refuse_connect(self, what: Callable[[], str]) -> bool:
+        """Whether the connect `what()` is refused although something listens."""
+        return self._fault("refuse", self.schedule.refuse_connect(), what)
+
+    def reset_stream(self, what: Callable[[], str]) -> bool:
+        """Whether the connection is reset instead of carrying the segment `what()`."""
+        return self._fault("reset", self.schedule.reset_stream(), what)
+
+    def datagram_copies(self, what: Callable[[], str]) -> int:
+        """How many copies of the datagram `what()` arrive (0: lost, 2: duplicated)."""
+        copies = self.schedule.datagram_copies()
+        if self.log is not None:
+            self.log.append("datagram copies", copies)
+        if copies != 1:
+            self._network_decision(
+                "fault",
+                (copies,),
+                True,
+                lambda: f"{what()} {'lost' if copies == 0 else f'arrives {copies} times'}",
+            )
+        else:
+            self.trace.note("fault")
+        return copies
+
+    def partition_window(self) -> tuple[float, float, int] | None:
+        """The partition the strategy injects into this run, if any."""
+        window = self.schedule.partition_window()
+        if self.log is not None:
+            self.log.append("partition", window)
+        if window is not None:
+            start, duration, victim = window
+            self._network_decision(
+                "fault",
+                (round(start * 1e9), round(duration * 1e9), victim),
+                True,
+                lambda: (
+                    f"partition at t={start:.6f} s for {duration * 1e3:.3g} ms "
+                    f"(host #{victim} cut off)"
+                ),
+            )
+        return window
 
     def describe(self) -> str:
         return f"{self.strategy.name}: {self.schedule.describe()}"

@@ -47,6 +47,7 @@ from ._monitors import Monitor
 from ._tasks import SimTask, describe_pending, serial_of, where_suspended
 from ._trace import Trace
 from ._validate import integer_at_least, positive_number
+from .net._loop_api import NetworkLoop
 from .strategies import ChoiceLog, Strategy, derive_seed, resolve
 
 _T = TypeVar("_T")
@@ -90,7 +91,9 @@ def check_seed(seed: object) -> int:
     return seed
 
 
-class SimLoop(asyncio.BaseEventLoop):
+# NetworkLoop overrides the network methods with the stock signatures, which
+# typeshed spells as overloads that a plain override cannot restate.
+class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
     """An asyncio event loop on virtual time whose every choice comes from `seed`.
 
     Args:
@@ -323,6 +326,8 @@ class SimLoop(asyncio.BaseEventLoop):
 
     def _callback_failed(self, handle: Any, error: BaseException) -> None:
         # What Handle._run reports when its callback raises.
+        if _cancelled_stream_handler(handle, error):
+            return
         source = format_helpers._format_callback_source(handle._callback, handle._args)
         context = {
             "message": f"Exception in callback {source}",
@@ -665,10 +670,10 @@ class SimLoop(asyncio.BaseEventLoop):
 
     # -- resources ---------------------------------------------------------
 
-    def open_transports(self) -> list[str]:
-        """Descriptions of simulated transports still open (simloop.net fills
-        this in; without a network there are none)."""
-        return []
+    def pending_timers(self) -> list[events.TimerHandle]:
+        """The timers not yet run nor cancelled, soonest first (for strategies
+        that steer an event onto a pending deadline)."""
+        return [entry[2] for entry in sorted(self._timers) if not entry[2]._cancelled]
 
     # -- errors ------------------------------------------------------------
 
@@ -808,6 +813,27 @@ def _keep_each_tasks_order(order: Sequence[int], tasks: list[Any]) -> list[int]:
     for position, task in enumerate(tasks):
         positions.setdefault(id(task), collections.deque()).append(position)
     return [positions[id(tasks[turn])].popleft() for turn in order]
+
+
+_STREAM_HANDLER_DONE = "StreamReaderProtocol.connection_made.<locals>.callback"
+
+
+def _cancelled_stream_handler(handle: Any, error: BaseException) -> bool:
+    """Python 3.11 and 3.12's streams report a *cancelled* server handler task
+    (`start_server`'s client_connected_cb) as an error in a callback, and
+    leave its connection open; 3.13 closes the connection and reports
+    nothing. Handlers are cancelled whenever a test ends before them, so the
+    3.13 behaviour is taken on every version: close, don't report."""
+    callback = handle._callback
+    if not isinstance(error, asyncio.CancelledError) or (
+        getattr(callback, "__qualname__", None) != _STREAM_HANDLER_DONE
+    ):
+        return False
+    cells = dict(zip(callback.__code__.co_freevars, callback.__closure__ or (), strict=True))
+    transport = cells.get("transport")
+    if transport is not None:
+        transport.cell_contents.close()
+    return True
 
 
 def _preview(value: object, limit: int = 60) -> str:

@@ -7,10 +7,19 @@ schedule. A strategy is named by a string or given as a `Strategy` instance.
 
 from __future__ import annotations
 
-from ._base import NO_COST, Schedule, Strategy, Streams, derive_seed
+from ._base import (
+    DELIVERY_KINDS,
+    FIFO_LATENCY,
+    NO_COST,
+    Schedule,
+    Strategy,
+    Streams,
+    derive_seed,
+)
 from ._cancel import CancellingSchedule, InjectCancellation
 from ._fifo import Fifo
 from ._log import KINDS, ChoiceKind, ChoiceLog, Position, fifo_value, register_kind
+from ._network import NETWORK_KINDS, NetworkProfile
 from ._pct import PCT, PCTSchedule
 from ._random import Profile, Random, RandomSchedule
 from ._replay import Replay, ReplaySchedule
@@ -42,7 +51,10 @@ def resolve(strategy: str | Strategy) -> Strategy:
 
 
 __all__ = [
+    "DELIVERY_KINDS",
+    "FIFO_LATENCY",
     "KINDS",
+    "NETWORK_KINDS",
     "NO_COST",
     "PCT",
     "STRATEGIES",
@@ -51,6 +63,7 @@ __all__ = [
     "ChoiceLog",
     "Fifo",
     "InjectCancellation",
+    "NetworkProfile",
     "PCTSchedule",
     "Position",
     "Profile",

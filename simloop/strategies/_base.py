@@ -15,11 +15,19 @@ import abc
 import asyncio
 import hashlib
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 #: Answer of `Schedule.cpu_costs` meaning "no virtual CPU time, ever".
 NO_COST: list[float] = []
+
+#: Seconds every network delivery (connect, segment, datagram, DNS answer)
+#: takes under FIFO: one small constant, so the network keeps every order the
+#: program asked for, as loopback does.
+FIFO_LATENCY = 0.0001
+
+#: Kinds of network delivery a schedule times (see `Schedule.delivery_delay`).
+DELIVERY_KINDS = ("connect", "accept", "segment", "ack", "datagram", "dns")
 
 
 def derive_seed(seed: int, concern: str) -> int:
@@ -87,6 +95,49 @@ class Schedule:
     def buggify(self, site: str, probability: float | None) -> bool:
         """Whether a `simloop.buggify()` call at `site` fires (FIFO: never)."""
         return False
+
+    # -- the network (simloop.net) ---------------------------------------
+
+    #: whether the fault questions below may answer anything but "no fault"
+    #: (lets the network skip them on every segment)
+    injects_faults: bool = False
+    #: whether `segment_sizes` may answer anything but None
+    splits_segments: bool = False
+    #: set by `delivery_delay` when its last answer was steered onto a timer
+    steered: bool = False
+
+    def delivery_delay(self, kind: str, pending: Callable[[], Sequence[float]]) -> float:
+        """Seconds until a network delivery of `kind` (one of `DELIVERY_KINDS`)
+        arrives. `pending()` gives the delays, from now, of the program's
+        pending timers, for schedules that steer a delivery onto a deadline.
+        FIFO: `FIFO_LATENCY`, and an accept takes no time."""
+        return 0.0 if kind == "accept" else FIFO_LATENCY
+
+    def segment_sizes(self, size: int) -> Sequence[int] | None:
+        """How a write of `size` bytes is cut into TCP segments (sizes that sum
+        to `size`), or None for one segment."""
+        return None
+
+    def refuse_connect(self) -> bool:
+        """Whether a connect to a listening port is refused anyway (a fault)."""
+        return False
+
+    def reset_stream(self) -> bool:
+        """Whether the connection is reset instead of carrying this segment (a fault)."""
+        return False
+
+    def datagram_copies(self) -> int:
+        """How many copies of a datagram arrive: 0 (lost), 1, or 2 (duplicated)."""
+        return 1
+
+    def partition_window(self) -> tuple[float, float, int] | None:
+        """A partition the strategy injects: (start, duration) in virtual
+        seconds and which host it cuts off (an index into the hosts), or None."""
+        return None
+
+    def describe_network(self) -> str:
+        """One line saying what this run's network varies."""
+        return f"constant latency {FIFO_LATENCY * 1e3:g} ms"
 
     def describe(self) -> str:
         """One line saying what this run's schedule varies."""

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ._base import FIFO_LATENCY
+
 #: Format version of saved schedules; a replay refuses other versions.
 LOG_VERSION = 1
 
@@ -47,6 +49,15 @@ register_kind(ChoiceKind("cpu cost", 0.0, per_entry=True, numeric=True))
 register_kind(ChoiceKind("thread delay", 0.0, numeric=True))
 register_kind(ChoiceKind("buggify", False))
 register_kind(ChoiceKind("cancel", False))
+# The network's choice points (simloop.net): delays shrink towards FIFO's
+# constant latency, faults towards none.
+register_kind(ChoiceKind("delivery", FIFO_LATENCY, numeric=True))
+register_kind(ChoiceKind("accept", 0.0, numeric=True))
+register_kind(ChoiceKind("segments", None))
+register_kind(ChoiceKind("refuse", False))
+register_kind(ChoiceKind("reset", False))
+register_kind(ChoiceKind("datagram copies", 1))
+register_kind(ChoiceKind("partition", None))
 
 #: Where one answer sits in a log: (kind, call index) or, for per-entry
 #: kinds, (kind, call index, entry index).
@@ -137,7 +148,7 @@ class ChoiceLog:
 
 
 def _from_json_value(value: Any) -> Any:
-    # JSON has lists where the log had tuples (orders, cost blocks).
+    # JSON has lists where the log had tuples (orders, cost blocks, partitions).
     return tuple(value) if isinstance(value, list) else value
 
 

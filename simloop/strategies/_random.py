@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .._validate import in_range
 from ._base import NO_COST, Schedule, Strategy, Streams, derive_seed
+from ._network import NETWORK_KINDS, NetworkDecisions, NetworkProfile
 
 # Swarm testing (Groce et al., ISSTA 2012): rather than one tuned mix, each
 # seed draws its own profile, so some seeds deviate from FIFO everywhere and
@@ -48,11 +49,14 @@ class Profile:
 
 class Random(Strategy):
     """Seeded order of tied timers and of the tasks ready in one iteration,
-    seeded CPU cost per callback (so due timers fire late, as on a busy loop)
-    and seeded executor job durations.
+    seeded CPU cost per callback (so due timers fire late, as on a busy loop),
+    seeded executor job durations, and a seeded network (see
+    `simloop.strategies.NetworkProfile`).
 
     Arguments left as None are drawn per seed (swarm testing); give a value to
-    pin it for every seed, e.g. ``Random(cpu_max_cost=0)`` for an instant CPU.
+    pin it for every seed, e.g. ``Random(cpu_max_cost=0)`` for an instant CPU
+    or ``Random(network="calm")`` for a network without faults or stalls
+    (``steer_rate=0`` also stops deliveries being steered onto timer deadlines).
     """
 
     name = "random"
@@ -64,12 +68,22 @@ class Random(Strategy):
         cpu_max_cost: float | None = None,
         cpu_rate: float | None = None,
         thread_max_delay: float | None = None,
+        network: str | None = None,
+        steer_rate: float | None = None,
     ) -> None:
+        if network is not None and network not in NETWORK_KINDS:
+            raise ValueError(
+                f"network={network!r} is not a kind of network; "
+                f"expected one of: {', '.join(NETWORK_KINDS)}"
+            )
+        self.network = network
+        self.steer_rate = steer_rate
         for label, value, low, high in (
             ("reorder_rate", reorder_rate, 0.0, 1.0),
             ("cpu_rate", cpu_rate, 0.0, 1.0),
             ("cpu_max_cost", cpu_max_cost, 0.0, 3600.0),
             ("thread_max_delay", thread_max_delay, 0.0, 86400.0),
+            ("steer_rate", steer_rate, 0.0, 1.0),
         ):
             if value is not None:
                 in_range(label, value, low, high)
@@ -99,7 +113,7 @@ class Random(Strategy):
         )
 
     def schedule(self, seed: int, streams: Streams) -> Schedule:
-        return RandomSchedule(self.profile(streams), streams)
+        return RandomSchedule(self.profile(streams), streams, self.network, self.steer_rate)
 
 
 def buggify_site(
@@ -122,11 +136,21 @@ class RandomSchedule(Schedule):
 
     reorders_tasks = True
 
-    def __init__(self, profile: Profile, streams: Streams) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        streams: Streams,
+        network: str | None = None,
+        steer_rate: float | None = None,
+    ) -> None:
         self.profile = profile
         # Streams are made on first use (seeding one costs microseconds, and
         # most runs never reach most choice points).
         self._streams = streams
+        self.network_profile = NetworkProfile.draw(streams, network, steer_rate)
+        self._network = NetworkDecisions(self.network_profile, streams)
+        self.injects_faults = self._network.injects_faults
+        self.splits_segments = self.network_profile.split_rate > 0
         self.reorders_tasks = profile.reorder_rate > 0
         self._cost_block = _FIRST_COST_BLOCK
         self._active_sites: dict[str, bool] = {}
@@ -206,5 +230,29 @@ class RandomSchedule(Schedule):
     def buggify(self, site: str, probability: float | None) -> bool:
         return buggify_site(self._streams, self._active_sites, site, probability)
 
+    def delivery_delay(self, kind: str, pending: Callable[[], Sequence[float]]) -> float:
+        network = self._network
+        delay = network.delivery_delay(kind, pending)
+        self.steered = network.steered
+        return delay
+
+    def segment_sizes(self, size: int) -> Sequence[int] | None:
+        return self._network.segment_sizes(size)
+
+    def refuse_connect(self) -> bool:
+        return self._network.refuse_connect()
+
+    def reset_stream(self) -> bool:
+        return self._network.reset_stream()
+
+    def datagram_copies(self) -> int:
+        return self._network.datagram_copies()
+
+    def partition_window(self) -> tuple[float, float, int] | None:
+        return self.network_profile.partition
+
+    def describe_network(self) -> str:
+        return self.network_profile.describe()
+
     def describe(self) -> str:
-        return self.profile.describe()
+        return f"{self.profile.describe()}; {self.network_profile.describe()}"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._base import NO_COST, Schedule, Strategy, Streams
+from ._base import FIFO_LATENCY, NO_COST, Schedule, Strategy, Streams
 from ._log import KINDS, ChoiceLog
 
 
@@ -37,6 +37,11 @@ class ReplaySchedule(Schedule):
         self.divergences: list[tuple[str, int, str]] = []
         self.reorders_tasks = bool(log.entries.get("task order"))
         self.injects_cancels = bool(log.entries.get("cancel"))
+        # The network asks these questions only when the recording's schedule did.
+        self.injects_faults = any(
+            log.entries.get(kind) for kind in ("refuse", "reset", "datagram copies")
+        )
+        self.splits_segments = bool(log.entries.get("segments"))
 
     def next(self, kind: str) -> tuple[bool, Any]:
         """``(True, answer)`` for the next recorded answer of `kind`, or
@@ -84,6 +89,43 @@ class ReplaySchedule(Schedule):
     def buggify(self, site: str, probability: float | None) -> bool:
         found, fire = self.next("buggify")
         return bool(fire) if found else False
+
+    # -- the network ---------------------------------------------------------
+
+    def delivery_delay(self, kind: str, pending: Callable[[], Sequence[float]]) -> float:
+        found, delay = self.next("accept" if kind == "accept" else "delivery")
+        return float(delay) if found else (0.0 if kind == "accept" else FIFO_LATENCY)
+
+    def segment_sizes(self, size: int) -> Sequence[int] | None:
+        found, sizes = self.next("segments")
+        if not found or sizes is None:
+            return None
+        if sum(sizes) != size:
+            index = self._cursor["segments"] - 1
+            self.divergences.append(
+                ("segments", index, f"recorded a write of {sum(sizes)} bytes, now {size}")
+            )
+            return None
+        return list(sizes)
+
+    def refuse_connect(self) -> bool:
+        found, refuse = self.next("refuse")
+        return bool(refuse) if found else False
+
+    def reset_stream(self) -> bool:
+        found, reset = self.next("reset")
+        return bool(reset) if found else False
+
+    def datagram_copies(self) -> int:
+        found, copies = self.next("datagram copies")
+        return int(copies) if found else 1
+
+    def partition_window(self) -> tuple[float, float, int] | None:
+        found, window = self.next("partition")
+        if not found or window is None:
+            return None
+        start, duration, victim = window
+        return float(start), float(duration), int(victim)
 
     def describe(self) -> str:
         return f"replay of a recorded schedule ({len(self._log.deviations())} deviations)"

@@ -1,0 +1,25 @@
+"""The network's promises hold under many seeds of the default strategy
+(bench/echo_seeds.py runs a thousand)."""
+
+from __future__ import annotations
+
+from echo_scenario import run_seed
+
+
+def test_echo_never_loses_duplicates_or_reorders_bytes_and_leaves_nothing_open() -> None:
+    complete = cut_short = refused = 0
+    for seed in range(40):
+        outcome = run_seed(seed)
+        assert outcome.violations == [], f"seed {seed}: {outcome.violations}"
+        assert outcome.open_left == [], f"seed {seed}: {outcome.open_left}"
+        complete += outcome.complete
+        cut_short += outcome.cut_short
+        refused += outcome.refused
+    # Most connections complete; the faulty seeds cut or refuse a few.
+    assert complete > cut_short + refused
+    assert cut_short + refused > 0
+
+
+def test_echo_under_fifo_always_completes() -> None:
+    outcome = run_seed(0, strategy="fifo")
+    assert (outcome.violations, outcome.complete, outcome.open_left) == ([], 3, [])
