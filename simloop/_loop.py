@@ -658,8 +658,11 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
     def close(self) -> None:
         if self.is_running():
             raise RuntimeError("Cannot close a running event loop")
-        if not self.is_closed() and self._thread_pool is not None:
-            self._thread_pool.close()
+        if not self.is_closed():
+            if self._thread_pool is not None:
+                self._thread_pool.close()
+            if self._network is not None:
+                self._network.tear_down()
         super().close()
         # Break the loop's reference cycles, so that a finished simulation
         # (and every task and frame it still holds) is freed at once by

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 import simloop
 from simloop.run import run_on
 from simloop.strategies import Random, Replay
@@ -86,3 +88,46 @@ def test_cpu_costs_shrink_to_the_few_that_make_a_timer_late() -> None:
     assert explanation.shrink.deviations_before > 10
     assert 1 <= explanation.shrink.deviations_after < explanation.shrink.deviations_before
     assert all("ms of CPU" in line for line in explanation.deviations)
+
+
+async def rpc_with_stale_replies() -> None:
+    """A client that gives up on a slow reply but leaves it in the stream: the
+    next request reads the previous answer (redis-py's CVE-2023-28858 shape)."""
+
+    async def upper(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while line := await reader.readline():
+            writer.write(line.upper())
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(upper, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    for index in range(5):
+        writer.write(f"req{index}\n".encode())
+        await writer.drain()
+        try:
+            async with asyncio.timeout(0.005):
+                reply = await reader.readline()
+        except TimeoutError:
+            continue  # the late reply stays in the buffer
+        assert reply == f"REQ{index}\n".encode(), f"request {index} got {reply!r}"
+    writer.close()
+    await writer.wait_closed()
+    server.close()
+    await server.wait_closed()
+
+
+def test_network_delays_shrink_to_the_ones_the_failure_needs() -> None:
+    for seed in range(300):
+        explanation = simloop.explain(rpc_with_stale_replies, seed)
+        if explanation is not None:
+            break
+    else:
+        raise AssertionError("no seed delayed a reply past the timeout")
+    assert 1 <= explanation.shrink.deviations_after <= 3
+    assert all(line.startswith("delivery at t=") for line in explanation.deviations)
+    assert any("delayed" in line for line in explanation.deviations)
+    loop = simloop.SimLoop(0, Replay(explanation.schedule))
+    with pytest.raises(AssertionError, match="got b'REQ"):
+        run_on(loop, rpc_with_stale_replies())

@@ -497,6 +497,17 @@ class Network:
     def closed(self, key: int) -> None:
         self._open.pop(key, None)
 
+    def tear_down(self) -> None:
+        """The simulated world ends: abort every transport and close every
+        server and socket still open (as a process exiting would), so that
+        nothing reports itself unclosed once its loop is gone."""
+        for resource in list(self._open.values()):
+            end = getattr(resource, "abort", None) or getattr(resource, "close", None)
+            if end is not None:
+                with contextlib.suppress(Exception):
+                    end()
+        self._open.clear()
+
     def open_resources(self) -> list[str]:
         """Descriptions of the transports, servers and sockets not closed yet."""
         return [repr(resource) for resource in self._open.values()]
