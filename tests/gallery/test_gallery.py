@@ -29,7 +29,7 @@ WITH_STDLIB = [bug for bug in GALLERY if bug.stdlib is not None]
 SEED_BUDGET = 60
 SEED_BUDGET_LATE_TIMER = 300
 #: Seeds each fixed twin must pass here (bench/bugfinding.py runs 10,000).
-FIXED_SEEDS = 300
+FIXED_SEEDS = 200
 #: Stock-loop runs of each buggy scenario that the stock loop hides.
 STOCK_RUNS = 30
 
