@@ -11,7 +11,7 @@ PYTEST_ARGS ?= -n auto
 PY312 := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.12(\.[0-9]+)?$$' | tail -n 1)
 PY313 := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.13(\.[0-9]+)?$$' | tail -n 1)
 
-.PHONY: setup test demo lint pytest test-all test-3.12 test-3.13 conformance bench clean
+.PHONY: setup test demo lint pytest test-all test-3.12 test-3.13 conformance bench bench-bugs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ test-3.13:
 	$(MAKE) pytest VENV=.venv-3.13 PYTHON="env PYENV_VERSION=$(PY313) python3"
 
 test-all: test test-3.12 test-3.13
+
+# Seeds each strategy needs to find each gallery bug (minutes; BENCH_ARGS=--quick for seconds).
+bench-bugs: setup
+	$(BIN)/python bench/bugfinding.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv .venv-3.12 .venv-3.13 build *.egg-info .pytest_cache .mypy_cache .ruff_cache
