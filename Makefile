@@ -11,7 +11,7 @@ PYTEST_ARGS ?= -n auto -m "not browser"
 PY312 := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.12(\.[0-9]+)?$$' | tail -n 1)
 PY313 := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.13(\.[0-9]+)?$$' | tail -n 1)
 
-.PHONY: setup test demo lint pytest test-all test-3.12 test-3.13 test-browser conformance bench clean
+.PHONY: setup test demo lint pytest test-all test-3.12 test-3.13 test-browser conformance bench bench-bugs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,8 +51,13 @@ test-browser: setup
 
 # Heavy runs that do not belong in the suite: timings and thousands of seeds.
 bench: setup
+	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/network.py
 	$(BIN)/python bench/echo_seeds.py
+
+# Seeds each strategy needs to find each gallery bug (minutes; BENCH_ARGS=--quick for seconds).
+bench-bugs: setup
+	$(BIN)/python bench/bugfinding.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv .venv-3.12 .venv-3.13 build *.egg-info .pytest_cache .mypy_cache .ruff_cache
