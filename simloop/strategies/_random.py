@@ -17,8 +17,8 @@ from ._network import NETWORK_KINDS, NetworkDecisions, NetworkProfile
 # others only now and then. Bugs that need one reordering among many FIFO
 # steps are found by the sparse seeds; bugs that need several by the dense ones.
 _REORDER_RATES = (1.0, 1.0, 0.5, 0.15)
-_CPU_MAX_COSTS = (0.0, 0.0, 0.00002, 0.0002, 0.002)
-_CPU_RATES = (1.0, 0.3)
+_CPU_MAX_COSTS = (0.0, 0.0, 0.00002, 0.00005, 0.0002)
+_CPU_RATES = (1.0, 1.0, 0.3)
 _THREAD_MAX_DELAYS = (0.0001, 0.001, 0.005, 0.005, 0.05)
 _SLOW_THREAD_CHANCE = 0.02
 _COST_BLOCK = 512
