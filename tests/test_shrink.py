@@ -126,8 +126,12 @@ def test_network_delays_shrink_to_the_ones_the_failure_needs() -> None:
     else:
         raise AssertionError("no seed delayed a reply past the timeout")
     assert 1 <= explanation.shrink.deviations_after <= 3
-    assert all(line.startswith("delivery at t=") for line in explanation.deviations)
-    assert any("delayed" in line for line in explanation.deviations)
+    # The reply came too late: network delays, perhaps with some CPU time.
+    assert all(
+        line.startswith("delivery at t=") or line.endswith("ms of CPU")
+        for line in explanation.deviations
+    )
+    assert any("reply from" in line and "delayed" in line for line in explanation.deviations)
     loop = simloop.SimLoop(0, Replay(explanation.schedule))
     with pytest.raises(AssertionError, match="got b'REQ"):
         run_on(loop, rpc_with_stale_replies())
