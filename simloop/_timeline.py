@@ -166,12 +166,20 @@ h1 { font-size: 16px; margin: 0 0 8px; }
 .await { position: absolute; top: 10px; height: 6px; background: #cfe0f7; }
 .deviates { outline: 2px solid #d33; }
 #detail { margin-top: 12px; white-space: pre-wrap; font-family: monospace; min-height: 3em; }
+.ruler { height: 20px; color: #666; font-size: 11px; }
+.tick { position: absolute; top: 3px; border-left: 1px solid #bbb; padding-left: 2px;
+  white-space: nowrap; }
+#list { margin-top: 10px; font: 12px monospace; white-space: pre; max-height: 40em;
+  overflow: auto; border-top: 1px solid #ddd; padding-top: 6px; }
+.deviates-row { color: #c22; font-weight: 600; }
 </style></head>
 <body>
 <h1>@@TITLE@@</h1>
 <div id="legend"></div>
 <div id="lanes"></div>
-<div id="detail">Click an event to see it.</div>
+<div id="detail">Click an event to see it. Lanes follow the order of events;
+the ruler shows the virtual time.</div>
+<div id="list"></div>
 <script id="events" type="application/json">@@DATA@@</script>
 <script>
 "use strict";
@@ -187,30 +195,46 @@ for (const [kind, colour] of Object.entries(colours)) {
 }
 const actors = [];
 for (const e of events) if (!actors.includes(e.actor)) actors.push(e.actor);
-const end = events.length ? Math.max(...events.map(e => e.t)) : 1;
-const span = end > 0 ? end : 1;
+// The x axis is the order of events, not virtual time: a run spends most of
+// its virtual time idle, and what matters happens in bursts at one instant.
+const last = Math.max(events.length - 1, 1);
+const x = index => 100 * index / last;
 const lanes = document.getElementById("lanes");
 const detail = document.getElementById("detail");
 const laneOf = {};
-for (const actor of actors) {
+function addLane(name, label) {
   const lane = document.createElement("div");
   lane.className = "lane";
-  lane.dataset.actor = actor;
-  const label = document.createElement("div");
-  label.className = "label";
-  label.textContent = actor;
-  label.title = actor;
+  lane.dataset.actor = name;
+  const title = document.createElement("div");
+  title.className = "label";
+  title.textContent = label;
+  title.title = label;
   const track = document.createElement("div");
   track.className = "track";
-  lane.appendChild(label);
+  lane.appendChild(title);
   lane.appendChild(track);
   lanes.appendChild(lane);
-  laneOf[actor] = track;
+  return track;
 }
+const ruler = addLane("", "virtual time");
+ruler.parentNode.className = "lane ruler";
+let shownTime = null;
+events.forEach((e, index) => {
+  if (e.t !== shownTime) {
+    shownTime = e.t;
+    const tick = document.createElement("div");
+    tick.className = "tick";
+    tick.style.left = x(index) + "%";
+    tick.textContent = "t=" + (Math.round(e.t * 1e6) / 1e6);
+    ruler.appendChild(tick);
+  }
+});
+for (const actor of actors) laneOf[actor] = addLane(actor, actor);
 const open = {};
 events.forEach((e, index) => {
   const track = laneOf[e.actor];
-  const left = (100 * e.t / span);
+  const left = x(index);
   if (open[e.actor] !== undefined) {
     const bar = document.createElement("div");
     bar.className = "await";
@@ -232,6 +256,14 @@ events.forEach((e, index) => {
   });
   track.appendChild(mark);
 });
+const list = document.getElementById("list");
+for (const e of events) {
+  const row = document.createElement("div");
+  row.className = e.deviates ? "row deviates-row" : "row";
+  row.textContent = (e.deviates ? "* " : "  ") + "t=" + e.t.toFixed(6) + "  " +
+    e.actor.padEnd(14) + " " + e.kind.padEnd(7) + " " + e.detail;
+  list.appendChild(row);
+}
 document.body.dataset.lanes = String(actors.length);
 document.body.dataset.events = String(events.length);
 </script>
