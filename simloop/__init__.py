@@ -21,6 +21,7 @@ from . import strategies
 from ._determinism import in_simulation
 from ._errors import (
     Deadlock,
+    Leftovers,
     Livelock,
     RealIOError,
     SimulationError,
@@ -39,6 +40,7 @@ __all__ = [
     "DEFAULT_TIME_LIMIT",
     "Deadlock",
     "EventLoopPolicy",
+    "Leftovers",
     "Livelock",
     "RealIOError",
     "SimLoop",

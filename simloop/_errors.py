@@ -41,3 +41,8 @@ class RealIOError(SimulationError):
 class UnhandledError(SimulationError):
     """An error reached the loop's exception handler without an exception object
     (for instance "Task was destroyed but it is pending!")."""
+
+
+class Leftovers(SimulationError):
+    """The main coroutine returned with tasks still pending or transports still
+    open, in a run that asked to fail on them (``run_on(fail_on_pending=True)``)."""
