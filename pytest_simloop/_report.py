@@ -93,7 +93,7 @@ def failure_section(item: pytest.Item, result: SweepResult) -> str:
     else:
         lines.append("choices that differed from FIFO: none (the stock loop's order)")
     strategy = settings.strategy_name if settings.strategy_from_cli else None
-    lines.append(f"replay it (SimLoop seed {run.loop_seed:#x}):")
+    lines.append(f"replay it (SimLoop seed {run.loop_seed}):")
     lines.append(f"  {replay_command(item, result.test_id, failure.seed, strategy)}")
     return "\n".join(lines)
 

@@ -96,6 +96,7 @@ class Simulation:
         *,
         record: bool,
     ) -> SimRun:
+        __tracebackhide__ = True
         settings = self.settings
         options: dict[str, Any] = {"record": record}
         if settings.time_limit is not None:
@@ -107,6 +108,7 @@ class Simulation:
         ended: list[tuple[float, int]] = []
 
         async def main() -> None:
+            __tracebackhide__ = True
             fixtures = FixtureRun()
             try:
                 arguments = await fixtures.set_up(values)
@@ -137,7 +139,7 @@ class Simulation:
         except (Exception, pytest.fail.Exception) as failure:
             error = failure
         if isinstance(error, simloop.SimulationError) and isinstance(error, LOOP_FAILURES):
-            at = (error.virtual_time, loop.steps)
+            at = (error.virtual_time, loop.steps if error.steps is None else error.steps)
         else:
             at = ended[0] if ended else (loop.virtual_time(), loop.steps)
         trace = loop.trace

@@ -314,4 +314,10 @@ def run_item(item: Any, test: Any, kwargs: dict[str, Any]) -> None:
     if result.failure is not None:
         error = result.failure.run.error
         assert error is not None
-        raise for_report(error)
+        _raise(for_report(error))
+
+
+def _raise(error: BaseException) -> None:
+    # Not hidden from tracebacks: a loop failure (pytrace=False) has no other
+    # frame to show its message on.
+    raise error

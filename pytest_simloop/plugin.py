@@ -155,6 +155,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             if data is not None:
                 lines.append(summary_line(data))
     if lines:
-        terminalreporter.section("simloop")
+        terminalreporter.write_sep("=", "simloop")
         for line in sorted(lines):
             terminalreporter.write_line(line)

@@ -608,6 +608,7 @@ class SimLoop(asyncio.BaseEventLoop):
             ),
             seed=self.seed,
             virtual_time=self.virtual_time(),
+            steps=self._steps,
         )
 
     def _time_limit_exceeded(self) -> TimeLimitExceeded:
@@ -618,6 +619,7 @@ class SimLoop(asyncio.BaseEventLoop):
             ),
             seed=self.seed,
             virtual_time=self.virtual_time(),
+            steps=self._steps,
         )
 
     def _step_limit_exceeded(self) -> StepLimitExceeded:
@@ -628,6 +630,7 @@ class SimLoop(asyncio.BaseEventLoop):
             ),
             seed=self.seed,
             virtual_time=self.virtual_time(),
+            steps=self._steps,
         )
 
     # -- the real world is out of reach ------------------------------------

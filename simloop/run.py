@@ -122,7 +122,7 @@ def _leftovers(loop: SimLoop, *, pending: bool, open_transports: bool) -> Leftov
     report = loop._report(f"leftovers: the main coroutine returned with {' and '.join(problems)}")
     if transports:
         report += "\n  open transport(s):\n" + "\n".join(f"    {text}" for text in transports)
-    return Leftovers(report, seed=loop.seed, virtual_time=loop.virtual_time())
+    return Leftovers(report, seed=loop.seed, virtual_time=loop.virtual_time(), steps=loop.steps)
 
 
 def finish(loop: SimLoop, *, failed: bool) -> None:
