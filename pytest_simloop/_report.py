@@ -72,9 +72,10 @@ def failure_section(item: pytest.Item, result: SweepResult) -> str:
             f"(strategy {settings.strategy_name})"
         )
     else:
+        plan = f"seed {failure.seed}" if settings.plan.last else settings.plan.describe()
         lines.append(
             f"seed {failure.seed} failed; {_seeds(failure.passed_before)} passed before it "
-            f"({settings.plan.describe()}, strategy {settings.strategy_name})"
+            f"({plan}, strategy {settings.strategy_name})"
         )
     lines.append(
         f"virtual time of the failure: {run.virtual_time:.6f}s, after {run.steps} callbacks"
