@@ -64,11 +64,13 @@ def deferring(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
     def defer(**kwargs: Any) -> DeferredFixture:
         return DeferredFixture(fixturedef.argname, function, kwargs)
 
-    fixturedef.func = defer
+    # pytest declares `func` final; swapping it during setup is how async
+    # plugins (pytest-asyncio, anyio) take over a fixture.
+    setattr(fixturedef, "func", defer)  # noqa: B010
     try:
         yield
     finally:
-        fixturedef.func = original
+        setattr(fixturedef, "func", original)  # noqa: B010
 
 
 def _scope_error(name: str, scope: str) -> str:

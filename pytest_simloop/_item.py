@@ -75,7 +75,7 @@ class SimloopFunction(pytest.Function):
         )
 
     def _getobj(self) -> Callable[..., None]:
-        test = super()._getobj()
+        test = super()._getobj()  # type: ignore[no-untyped-call]
         if is_hypothesis_test(test):
             _adopt_hypothesis(test)
         return _sweeper(self, test)

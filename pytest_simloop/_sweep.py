@@ -127,7 +127,7 @@ class Sweep:
     def run_seed(self, seed: int) -> SimRun:
         self.stats.seeds += 1
         if not self.is_hypothesis:
-            run = self.simulation.run(seed, self.call_test, self.funcargs)  # type: ignore[arg-type]
+            run = self.simulation.run(seed, self.call_test, self.funcargs)
             self.stats.add(run)
             return run
 

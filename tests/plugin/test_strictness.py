@@ -145,9 +145,8 @@ def test_an_open_transport_fails_unless_allowed(tester: pytest.Pytester) -> None
 
         @pytest.fixture(autouse=True)
         def a_transport_left_open(monkeypatch):
-            monkeypatch.setattr(
-                simloop.SimLoop, "open_transports", lambda self: ["tcp 10.0.0.1:5000 -> 10.0.0.2:80"]
-            )
+            left_open = ["tcp 10.0.0.1:5000 -> 10.0.0.2:80"]
+            monkeypatch.setattr(simloop.SimLoop, "open_transports", lambda self: left_open)
         """
     )
     result = _run(tester, "    pass")
