@@ -204,9 +204,10 @@ class ProcessState:
 
     def __init__(self, loop: SimLoop) -> None:
         self._loop = loop
-        self._sim_random_state = _random_module.Random(
-            derive_seed(loop.seed, "random module")
-        ).getstate()
+        # Seeded on first entry (the same state as Random(seed).getstate(),
+        # without building a generator for every loop).
+        self._sim_random_seed = derive_seed(loop.seed, "random module")
+        self._sim_random_state: object = None
         self._saved_random_state: object = None
         self._gc_was_enabled = False
         self._entered = False
@@ -230,7 +231,10 @@ class ProcessState:
         _datetime_module.datetime = _SimDatetime  # type: ignore[misc]
         _datetime_module.date = _SimDate  # type: ignore[misc]
         self._saved_random_state = _random_module.getstate()
-        _random_module.setstate(self._sim_random_state)
+        if self._sim_random_state is None:
+            _random_module.seed(self._sim_random_seed)
+        else:
+            _random_module.setstate(self._sim_random_state)  # type: ignore[arg-type]
         self._gc_was_enabled = gc.isenabled()
         gc.disable()
 

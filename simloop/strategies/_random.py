@@ -18,6 +18,9 @@ _CPU_RATES = (1.0, 0.3)
 _THREAD_MAX_DELAYS = (0.0001, 0.001, 0.005, 0.005, 0.05)
 _SLOW_THREAD_CHANCE = 0.02
 _COST_BLOCK = 512
+#: the first block is small: most runs are short, and a block's draws are the
+#: same sequence whatever the block sizes, so growing blocks change no schedule
+_FIRST_COST_BLOCK = 32
 #: batches of at most this many tasks are shuffled uniformly
 _SHUFFLE_LIMIT = 32
 
@@ -102,14 +105,17 @@ class RandomSchedule(Schedule):
 
     def __init__(self, profile: Profile, streams: Streams) -> None:
         self.profile = profile
-        self._task_rng = streams("tasks")
-        self._timer_rng = streams("timers")
-        self._cpu_rng = streams("cpu")
-        self._thread_rng = streams("threads")
+        # Streams are made on first use (each is independent of the others,
+        # so when it is made changes nothing): a short run needs few of them.
+        self._streams = streams
+        self._task_rng = streams("tasks") if profile.reorder_rate > 0 else None
+        self._cost_block = _FIRST_COST_BLOCK
         self.reorders_tasks = profile.reorder_rate > 0
 
     def order_tasks(self, tasks: Sequence[asyncio.Task[object]]) -> Sequence[int] | None:
         rng = self._task_rng
+        if rng is None:
+            rng = self._task_rng = self._streams("tasks")
         rate = self.profile.reorder_rate
         if rate < 1.0 and rng.random() >= rate:
             return None
@@ -139,21 +145,23 @@ class RandomSchedule(Schedule):
 
     def order_timers(self, count: int) -> Sequence[int] | None:
         order = list(range(count))
-        self._timer_rng.shuffle(order)
+        self._streams("timers").shuffle(order)
         return order
 
     def cpu_costs(self) -> list[float]:
         profile = self.profile
         if not profile.cpu_max_cost:
             return NO_COST
-        draw = self._cpu_rng.random
+        draw = self._streams("cpu").random
         most, rate = profile.cpu_max_cost, profile.cpu_rate
+        block = self._cost_block
+        self._cost_block = min(2 * block, _COST_BLOCK)
         if rate >= 1.0:
-            return [most * draw() for _ in range(_COST_BLOCK)]
-        return [most * draw() if draw() < rate else 0.0 for _ in range(_COST_BLOCK)]
+            return [most * draw() for _ in range(block)]
+        return [most * draw() if draw() < rate else 0.0 for _ in range(block)]
 
     def thread_delay(self, label: str) -> float:
-        rng = self._thread_rng
+        rng = self._streams("threads")
         delay = self.profile.thread_max_delay * rng.random()
         if rng.random() < _SLOW_THREAD_CHANCE:
             delay += rng.uniform(0.1, 2.0)
