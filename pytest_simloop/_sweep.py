@@ -257,17 +257,22 @@ class Sweep:
             result = BlockResult()
             started = _real_clock()
             kinds: set[str] = set()
-            for seed in pool.block(index):
-                if seed in tried:
-                    continue
-                run = self.run_seed(seed)
-                result.ran += 1
-                result.digests.append(run.digest[:16])
-                kinds.update(run.kinds)
-                if run.error is not None:
-                    result.failed = seed
-                    failures[seed] = run
-                    break
+            try:
+                for seed in pool.block(index):
+                    if seed in tried:
+                        continue
+                    run = self.run_seed(seed)
+                    result.ran += 1
+                    result.digests.append(run.digest[:16])
+                    kinds.update(run.kinds)
+                    if run.error is not None:
+                        result.failed = seed
+                        failures[seed] = run
+                        break
+            except BaseException:
+                # A skip, an exit, an interrupt: nobody must wait for this block.
+                pool.release(index)
+                raise
             result.kinds = sorted(kinds)
             result.seconds = _real_clock() - started
             pool.publish(index, result)

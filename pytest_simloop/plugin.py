@@ -140,7 +140,7 @@ def pytest_runtest_makereport(
 def pytest_report_teststatus(
     report: pytest.TestReport, config: pytest.Config
 ) -> tuple[str, str, str] | None:
-    if report.__dict__.get(_HELPER_KEY) and report.passed:
+    if report.__dict__.get(_HELPER_KEY) and (report.passed or report.skipped):
         return "", "", ""  # an xdist helper: its test reports for it
     return None
 

@@ -68,3 +68,17 @@ def test_the_seeds_of_one_test_run_on_every_worker_once_each(tester: pytest.Pyte
     assert seeds == list(range(200))  # every seed, none twice
     assert {worker for _, worker in ran} == {"gw0", "gw1"}
     assert summary(result)[0].startswith("test_spread.py::test_notes_its_worker: 200 seeds in ")
+
+
+def test_a_skip_under_xdist_skips_the_test_once(tester: pytest.Pytester) -> None:
+    tester.makepyfile(
+        test_skips="""
+        import pytest
+
+        @pytest.mark.simloop(seeds=300)
+        async def test_not_here():
+            pytest.skip("not on this platform")
+        """
+    )
+    result = tester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
+    result.assert_outcomes(skipped=1)
