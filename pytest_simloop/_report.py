@@ -145,7 +145,7 @@ class Progress:
         self._next = self._started + PROGRESS_AFTER
         self._drawn = False
         self._tty = bool(getattr(self._reporter, "isatty", False)) and bool(
-            getattr(getattr(self._reporter, "_tw", None), "hasmarkup", False)
+            getattr(self._reporter, "hasmarkup", False)
         )
 
     def update(self, done: int, total: int) -> None:
