@@ -32,7 +32,7 @@ STEP = {step!r}
 
 async def scenario():
     async def worker(n):
-        for _ in range(20):
+        for _ in range({steps!r}):
             await asyncio.sleep(STEP)
         return n
 
@@ -101,11 +101,16 @@ print(time.perf_counter() - started)
 )
 
 
-def project(step: float = 0.0) -> Path:
+def project(step: float = 0.0, steps: int = 20) -> Path:
+    """A project with the scenario test; each worker takes `steps` steps."""
     root = Path(tempfile.mkdtemp(prefix="simloop-bench-"))
-    (root / "test_scenario.py").write_text(TEST_FILE.replace("{step!r}", repr(step)))
+
+    def fill(template: str) -> str:
+        return template.replace("{step!r}", repr(step)).replace("{steps!r}", repr(steps))
+
+    (root / "test_scenario.py").write_text(fill(TEST_FILE))
     (root / "conftest.py").write_text(CONFTEST)
-    (root / "stock.py").write_text(STOCK.replace("{step!r}", repr(step)))
+    (root / "stock.py").write_text(fill(STOCK))
     (root / "pytest.ini").write_text("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     return root
 
@@ -156,11 +161,36 @@ def speed(seeds: int, step: float, repeat: int) -> None:
     print(f"  (pytest starting and collecting, no test run: {bare_wall:.2f}s)")
 
 
-def scale(seeds: int, workers: int, repeat: int) -> None:
-    root = project()
+def _burn(count: int) -> float:
+    started = time.perf_counter()
+    total = 0
+    for number in range(count):
+        total += number
+    return time.perf_counter() - started
+
+
+def effective_cores(workers: int) -> float:
+    """How many cores `workers` busy processes really get now (a shared
+    machine may give less than it has): the ceiling of any xdist speed-up."""
+    import multiprocessing
+
+    work = 20_000_000
+    alone = _burn(work)
+    with multiprocessing.Pool(workers) as pool:
+        started = time.perf_counter()
+        pool.map(_burn, [work] * workers)
+        together = time.perf_counter() - started
+    return workers * alone / together
+
+
+def scale(seeds: int, workers: int, repeat: int, steps: int) -> None:
+    root = project(steps=steps)
     print(
-        f"scale: one test, {seeds} seeds, -n {workers} vs -n 0 (whole pytest runs); "
-        f"best of {repeat}, alternating"
+        f"  effective cores for {workers} busy processes right now: {effective_cores(workers):.2f}"
+    )
+    print(
+        f"scale: one test ({2 * steps} worker steps per seed), {seeds} seeds, -n {workers} "
+        f"vs -n 0 (whole pytest runs); best of {repeat}, alternating"
     )
     serials, spreads = [], []
     for _ in range(repeat):
@@ -190,6 +220,9 @@ def main() -> None:
     parser.add_argument("--step", type=float, default=0.0, help="seconds each worker step sleeps")
     parser.add_argument("--scale-seeds", type=int, default=4000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--scale-steps", type=int, default=20, help="steps per worker task in the scale test"
+    )
     parser.add_argument("--memory-seeds", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best kept)")
     options = parser.parse_args()
@@ -198,7 +231,7 @@ def main() -> None:
         if what == "speed":
             speed(options.speed_seeds, options.step, options.repeat)
         elif what == "scale":
-            scale(options.scale_seeds, options.workers, options.repeat)
+            scale(options.scale_seeds, options.workers, options.repeat, options.scale_steps)
         elif what == "memory":
             memory(options.memory_seeds)
         else:
