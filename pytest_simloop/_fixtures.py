@@ -73,6 +73,20 @@ def deferring(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
         setattr(fixturedef, "func", original)  # noqa: B010
 
 
+def check_sync_arguments(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> None:
+    """Fail a sync fixture that needs an async one: pytest sets it up once,
+    while the async fixture exists only inside each seed's simulation."""
+    from ._options import SYNC_NEEDS_ASYNC
+
+    for name in fixturedef.argnames:
+        if isinstance(request.getfixturevalue(name), DeferredFixture):
+            pytest.fail(
+                SYNC_NEEDS_ASYNC.format(fixture=fixturedef.argname, needs=name), pytrace=False
+            )
+
+
 def _scope_error(name: str, scope: str) -> str:
     from ._options import ASYNC_FIXTURE_SCOPE
 

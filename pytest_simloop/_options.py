@@ -76,6 +76,12 @@ per seed, so they must be function-scoped; {name!r} has scope {scope!r}. Make it
 function-scoped, or make it a plain (sync) fixture.\
 """
 
+SYNC_NEEDS_ASYNC = """\
+sync fixture {fixture!r} needs async fixture {needs!r}, but pytest sets a sync \
+fixture up once per test while a simloop test's async fixtures are set up in each \
+seed's simulation. Make {fixture!r} an async fixture.\
+"""
+
 MARKER_HELP = (
     "simloop(seeds=None, seed=None, strategy=None, time_limit=None, step_limit=None, "
     "allow_deadlock=False, allow_livelock=False, allow_unhandled=False, "

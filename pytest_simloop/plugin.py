@@ -107,11 +107,13 @@ def pytest_fixture_setup(
     fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
 ) -> Generator[None, Any, Any]:
     """An async fixture of a simloop test is set up by each seed's simulation."""
-    from ._fixtures import deferring, is_async_fixture_function
+    from ._fixtures import check_sync_arguments, deferring, is_async_fixture_function
 
-    if isinstance(request.node, SimloopFunction) and is_async_fixture_function(fixturedef.func):
-        with deferring(fixturedef, request):
-            return (yield)
+    if isinstance(request.node, SimloopFunction):
+        if is_async_fixture_function(fixturedef.func):
+            with deferring(fixturedef, request):
+                return (yield)
+        check_sync_arguments(fixturedef, request)
     return (yield)
 
 

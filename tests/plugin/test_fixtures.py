@@ -150,3 +150,32 @@ def test_an_async_fixture_wider_than_a_function_is_refused(tester: pytest.Pytest
             "function-scoped, or make it a plain (sync) fixture."
         ]
     )
+
+
+def test_a_sync_fixture_that_needs_an_async_one_is_refused(tester: pytest.Pytester) -> None:
+    tester.makepyfile(
+        test_sync_on_async="""
+        import pytest
+
+        @pytest.fixture
+        async def server():
+            return "server"
+
+        @pytest.fixture
+        def client(server):
+            return ("client of", server)
+
+        @pytest.mark.simloop(seeds=2)
+        async def test_it(client):
+            pass
+        """
+    )
+    result = tester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "sync fixture 'client' needs async fixture 'server', but pytest sets a sync fixture "
+            "up once per test while a simloop test's async fixtures are set up in each seed's "
+            "simulation. Make 'client' an async fixture."
+        ]
+    )
