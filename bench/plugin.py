@@ -55,11 +55,15 @@ async def test_scenario():
 """
 )
 
-# Writes the call phase's duration and the RSS around it to bench.json.
+# Writes the call phase's wall and CPU seconds and the RSS around it, per
+# test item, to bench-<xdist worker>.json.
 CONFTEST = """
 import json
 import os
+import time
 import pytest
+
+RESULTS = {}
 
 def _rss():
     with open("/proc/self/statm") as statm:
@@ -67,23 +71,21 @@ def _rss():
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
-    before = _rss()
+    rss, cpu, wall = _rss(), time.process_time(), time.perf_counter()
     try:
         return (yield)
     finally:
-        item.config._bench = {"rss_before": before, "rss_after": _rss()}
-
-def pytest_runtest_logreport(report):
-    if report.when == "call" and not report.nodeid.endswith("]"):
-        data = getattr(pytest, "_bench_data", {})
-        data["call_seconds"] = report.duration
-        pytest._bench_data = data
+        RESULTS[item.nodeid] = {
+            "call_seconds": time.perf_counter() - wall,
+            "call_cpu": time.process_time() - cpu,
+            "rss_before": rss,
+            "rss_after": _rss(),
+        }
 
 def pytest_sessionfinish(session):
-    data = dict(getattr(pytest, "_bench_data", {}))
-    data.update(getattr(session.config, "_bench", {}))
-    with open("bench.json", "w") as out:
-        json.dump(data, out)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    with open(f"bench-{worker}.json", "w") as out:
+        json.dump(RESULTS, out)
 """
 
 STOCK = (
@@ -130,7 +132,18 @@ def pytest_command(*arguments: str) -> list[str]:
 
 
 def bench_data(root: Path) -> dict[str, float]:
-    return json.loads((root / "bench.json").read_text())  # type: ignore[no-any-return]
+    """The test's own numbers (not a helper's) from the last run."""
+    data: dict[str, dict[str, float]] = json.loads((root / "bench-main.json").read_text())
+    return data["test_scenario.py::test_scenario"]
+
+
+def worker_cpu(root: Path) -> list[float]:
+    """CPU seconds of each item's call phase in the last -n run, by worker."""
+    seconds: list[float] = []
+    for path in sorted(root.glob("bench-gw*.json")):
+        seconds.extend(item["call_cpu"] for item in json.loads(path.read_text()).values())
+        path.unlink()
+    return seconds
 
 
 def speed(seeds: int, step: float, repeat: int) -> None:
@@ -192,12 +205,25 @@ def scale(seeds: int, workers: int, repeat: int, steps: int) -> None:
         f"scale: one test ({2 * steps} worker steps per seed), {seeds} seeds, -n {workers} "
         f"vs -n 0 (whole pytest runs); best of {repeat}, alternating"
     )
-    serials, spreads = [], []
+    serials, spreads, serial_cpu, busiest = [], [], [], []
     for _ in range(repeat):
         serials.append(run(pytest_command(f"--simloop-seeds={seeds}", "-n", "0"), root)[0])
-        spreads.append(run(pytest_command(f"--simloop-seeds={seeds}", "-n", str(workers)), root)[0])
+        serial_cpu.append(bench_data(root)["call_cpu"])
+        command = pytest_command(f"--simloop-seeds={seeds}", "-n", str(workers))
+        spreads.append(run(command, root)[0])
+        shares = worker_cpu(root)
+        busiest.append(max(shares))
+        print(
+            f"  CPU seconds of each item under -n {workers}: "
+            + ", ".join(f"{s:.2f}" for s in shares)
+        )
     serial, spread = min(serials), min(spreads)
     print(f"  -n 0: {serial:.2f}s   -n {workers}: {spread:.2f}s   speed-up {serial / spread:.2f}x")
+    print(
+        f"  sweep CPU seconds: -n 0 {min(serial_cpu):.2f}, busiest -n {workers} item "
+        f"{min(busiest):.2f}: with {workers} free cores the sweep would be "
+        f"{min(serial_cpu) / min(busiest):.2f}x faster"
+    )
 
 
 def memory(seeds: int) -> None:
