@@ -7,7 +7,7 @@ different schedules under the same small seeds, and the loop seed is still a
 pure function of the node id and S, the same on every machine and under every
 ``PYTHONHASHSEED`` (``hash()`` of a string is not). Renaming a test therefore
 changes which schedule a seed means; failure reports print the loop seed too,
-so ``simloop.run(main(), seed=0x...)`` replays a failure outside pytest.
+so ``simloop.run(main(), seed=<that seed>)`` replays a failure outside pytest.
 """
 
 from __future__ import annotations
