@@ -2,7 +2,7 @@
 
 A user sees small seeds (0, 1, 2, ...) and types them back
 (``--simloop-seed=7``). The loop of seed S of a test runs with
-``crc32(nodeid) << 32 | S``: two tests (or two parameters of one test) explore
+``(crc32(nodeid) << 32) + S``: two tests (or two parameters of one test) explore
 different schedules under the same small seeds, and the loop seed is still a
 pure function of the node id and S, the same on every machine and under every
 ``PYTHONHASHSEED`` (``hash()`` of a string is not). Renaming a test therefore
