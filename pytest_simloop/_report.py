@@ -7,6 +7,7 @@ summary reads the same with and without xdist.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -170,8 +171,6 @@ class Progress:
                 sys.stdout.flush()
 
     def _uncaptured(self) -> Any:
-        import contextlib
-
         if self._capture is None:
             return contextlib.nullcontext()
         return self._capture.global_and_fixture_disabled()
