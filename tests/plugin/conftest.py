@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hypothesis  # noqa: F401 - imported once here, not again in every in-process run
 import pytest
 from plugin_helpers import INI
 
