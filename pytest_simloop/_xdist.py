@@ -81,15 +81,31 @@ def helper_ids(count: int) -> list[object]:
 
 
 class ControllerHooks:
-    """Registered on the xdist controller: one pool directory for the session."""
+    """Registered on the xdist controller: one pool directory for the session,
+    and progress counted without the helpers (whose reports are hidden)."""
 
     def __init__(self) -> None:
         self._root: str | None = None
+        self._session: pytest.Session | None = None
+        self._tests: int | None = None
 
     def pytest_configure_node(self, node: Any) -> None:
         if self._root is None:
             self._root = tempfile.mkdtemp(prefix="simloop-pool-")
         node.workerinput[_POOL_KEY] = self._root
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self._session = session
+
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        helpers = sum(1 for nodeid in ids if "simloop-helper-" in nodeid)
+        self._tests = len(ids) - helpers
+
+    def pytest_runtest_logstart(self, nodeid: str, location: object) -> None:
+        # xdist sets the number of collected items after the hook above; the
+        # terminal's "[ 42%]" must count tests only, as a serial run does.
+        if self._session is not None and self._tests is not None:
+            self._session.testscollected = self._tests
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self._root is not None:

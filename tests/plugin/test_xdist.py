@@ -68,6 +68,8 @@ def test_the_seeds_of_one_test_run_on_every_worker_once_each(tester: pytest.Pyte
     assert seeds == list(range(200))  # every seed, none twice
     assert {worker for _, worker in ran} == {"gw0", "gw1"}
     assert summary(result)[0].startswith("test_spread.py::test_notes_its_worker: 200 seeds in ")
+    # progress counts the test, not its hidden helper: it ends at 100%
+    assert any(line.endswith("[100%]") for line in result.outlines)
 
 
 def test_a_skip_under_xdist_skips_the_test_once(tester: pytest.Pytester) -> None:
