@@ -1,6 +1,7 @@
 """Benchmarks of the pytest plugin (issue 4's acceptance numbers).
 
     python bench/plugin.py speed     # pytest --simloop-seeds=1000 vs 1000 x asyncio.run
+    python bench/plugin.py interleaved   # the same, alternating in one process
     python bench/plugin.py scale     # one test, 4000 seeds: -n 2 vs -n 0
     python bench/plugin.py memory    # 100,000 seeds in one process: RSS growth
     python bench/plugin.py           # all three
@@ -174,6 +175,53 @@ def speed(seeds: int, step: float, repeat: int) -> None:
     print(f"  (pytest starting and collecting, no test run: {bare_wall:.2f}s)")
 
 
+INTERLEAVED = (
+    SCENARIO
+    + """
+import sys
+import time
+
+from pytest_simloop._options import SeedPlan, TestSettings
+from pytest_simloop._runner import Simulation
+
+runs = int(sys.argv[1])
+flags = dict.fromkeys(
+    ("allow_deadlock", "allow_livelock", "allow_unhandled", "allow_pending",
+     "allow_open_transports", "check_determinism"),
+    False,
+)
+settings = TestSettings(SeedPlan.count(runs), "random", "random", False, None, None, **flags)
+simulation = Simulation(settings, "test_scenario.py::test_scenario")
+clock = time.perf_counter
+sweep = stock = 0.0
+for seed in range(runs):
+    started = clock()
+    simulation.run(seed, lambda values: scenario(), {})
+    middle = clock()
+    asyncio.run(scenario())
+    sweep += middle - started
+    stock += clock() - middle
+print(sweep, stock)
+"""
+)
+
+
+def interleaved(seeds: int) -> None:
+    """One process, alternating a plugin simulation and an asyncio.run per
+    seed: the comparison least disturbed by a busy machine."""
+    root = project()
+    (root / "interleaved.py").write_text(
+        INTERLEAVED.replace("{step!r}", "0.0").replace("{steps!r}", "20")
+    )
+    print(f"interleaved: {seeds} x (one plugin simulation, one asyncio.run) in one process")
+    _, output = run([sys.executable, "interleaved.py", str(seeds)], root)
+    sweep, stock = map(float, output.split())
+    print(
+        f"  simulation {sweep / seeds * 1e6:.0f} us/seed, asyncio.run {stock / seeds * 1e6:.0f} "
+        f"us/run, ratio {sweep / stock:.2f}"
+    )
+
+
 def _burn(count: int) -> float:
     started = time.perf_counter()
     total = 0
@@ -241,7 +289,7 @@ def memory(seeds: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", nargs="*", default=["speed", "scale", "memory"])
+    parser.add_argument("what", nargs="*", default=["speed", "interleaved", "scale", "memory"])
     parser.add_argument("--speed-seeds", type=int, default=1000)
     parser.add_argument("--step", type=float, default=0.0, help="seconds each worker step sleeps")
     parser.add_argument("--scale-seeds", type=int, default=4000)
@@ -256,12 +304,16 @@ def main() -> None:
     for what in options.what:
         if what == "speed":
             speed(options.speed_seeds, options.step, options.repeat)
+        elif what == "interleaved":
+            interleaved(options.speed_seeds)
         elif what == "scale":
             scale(options.scale_seeds, options.workers, options.repeat, options.scale_steps)
         elif what == "memory":
             memory(options.memory_seeds)
         else:
-            raise SystemExit(f"unknown benchmark {what!r}; expected speed, scale or memory")
+            raise SystemExit(
+                f"unknown benchmark {what!r}; expected speed, interleaved, scale or memory"
+            )
 
 
 if __name__ == "__main__":
