@@ -33,6 +33,10 @@ pytest: setup
 
 test: lint pytest
 
+# The plugin's acceptance numbers (speed, xdist scale, memory); minutes, not CI.
+bench: setup
+	$(BIN)/python bench/plugin.py
+
 test-3.12:
 	@test -n "$(PY312)" || { echo "pyenv has no Python 3.12"; exit 1; }
 	$(MAKE) pytest VENV=.venv-3.12 PYTHON="env PYENV_VERSION=$(PY312) python3"

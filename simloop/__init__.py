@@ -21,6 +21,7 @@ from . import net, strategies
 from ._determinism import in_simulation
 from ._errors import (
     Deadlock,
+    Leftovers,
     Livelock,
     RealIOError,
     SimulationError,
@@ -47,6 +48,7 @@ __all__ = [
     "EventLoopPolicy",
     "Explanation",
     "InvariantViolation",
+    "Leftovers",
     "Livelock",
     "LivenessViolation",
     "Network",

@@ -6,15 +6,24 @@ from __future__ import annotations
 class SimulationError(Exception):
     """A simulation could not finish: a hang, a limit, or something escaping it.
 
-    ``seed`` and ``virtual_time`` say where; ``report`` is the human-readable
-    explanation (also the exception's message).
+    ``seed``, ``virtual_time`` and ``steps`` (callbacks run, when known) say
+    where; ``report`` is the human-readable explanation (also the exception's
+    message).
     """
 
-    def __init__(self, report: str, *, seed: int | None = None, virtual_time: float = 0.0) -> None:
+    def __init__(
+        self,
+        report: str,
+        *,
+        seed: int | None = None,
+        virtual_time: float = 0.0,
+        steps: int | None = None,
+    ) -> None:
         super().__init__(report)
         self.report = report
         self.seed = seed
         self.virtual_time = virtual_time
+        self.steps = steps
 
 
 class Deadlock(SimulationError):
@@ -41,3 +50,8 @@ class RealIOError(SimulationError):
 class UnhandledError(SimulationError):
     """An error reached the loop's exception handler without an exception object
     (for instance "Task was destroyed but it is pending!")."""
+
+
+class Leftovers(SimulationError):
+    """The main coroutine returned with tasks still pending or transports still
+    open, in a run that asked to fail on them (``run_on(fail_on_pending=True)``)."""

@@ -720,6 +720,7 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
             ),
             seed=self.seed,
             virtual_time=self.virtual_time(),
+            steps=self._steps,
         )
 
     def _time_limit_exceeded(self) -> TimeLimitExceeded:
@@ -730,6 +731,7 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
             ),
             seed=self.seed,
             virtual_time=self.virtual_time(),
+            steps=self._steps,
         )
 
     def _step_limit_exceeded(self) -> StepLimitExceeded:
@@ -740,6 +742,7 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
             ),
             seed=self.seed,
             virtual_time=self.virtual_time(),
+            steps=self._steps,
         )
 
     # -- the real world is out of reach ------------------------------------

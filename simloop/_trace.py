@@ -207,3 +207,25 @@ class Trace:
         """Hex digest of everything so far."""
         self._flush()
         return self._hash.hexdigest()
+
+
+def first_divergence(first: Trace, second: Trace) -> tuple[int, Event | None, Event | None] | None:
+    """Where two recorded runs part: ``(index, first's event, second's event)``,
+    an event being None where one run ended earlier; None when the runs are the
+    same (same digest and, if both recorded events, the same events)."""
+    events_a, events_b = first.events or [], second.events or []
+    for index, (event_a, event_b) in enumerate(zip(events_a, events_b, strict=False)):
+        if event_a != event_b:
+            return index, event_a, event_b
+    if len(events_a) != len(events_b):
+        index = min(len(events_a), len(events_b))
+        return (
+            index,
+            events_a[index] if index < len(events_a) else None,
+            events_b[index] if index < len(events_b) else None,
+        )
+    if first.digest() != second.digest():
+        # Same events, different decisions or iterations: the digest sees
+        # what events do not (for instance a CPU cost drawn differently).
+        return len(events_a), None, None
+    return None

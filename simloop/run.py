@@ -11,7 +11,7 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from ._determinism import active_loop
-from ._errors import SimulationError, UnhandledError
+from ._errors import Leftovers, SimulationError, UnhandledError
 from ._loop import DEFAULT_STEP_LIMIT, DEFAULT_TIME_LIMIT, SimLoop, check_seed
 from ._tasks import is_coroutine_like
 from .strategies import Strategy, resolve
@@ -64,9 +64,26 @@ def run(
     return run_on(loop, main, debug=debug)
 
 
-def run_on(loop: SimLoop, main: Coroutine[Any, Any, _T], *, debug: bool | None = None) -> _T:
-    """Run `main` to completion on `loop`, then clean up and close the loop."""
-    loop.collect_unhandled = True
+def run_on(
+    loop: SimLoop,
+    main: Coroutine[Any, Any, _T],
+    *,
+    debug: bool | None = None,
+    fail_on_pending: bool = False,
+    fail_on_open_transports: bool = False,
+    fail_on_unhandled: bool = True,
+) -> _T:
+    """Run `main` to completion on `loop`, then clean up and close the loop.
+
+    Args:
+      fail_on_pending: raise `Leftovers` if tasks are still pending when
+        `main` returns (by default they are cancelled, as `asyncio.run` does).
+      fail_on_open_transports: raise `Leftovers` if simulated transports are
+        still open when `main` returns.
+      fail_on_unhandled: raise what reached the loop's exception handler; when
+        False, it is logged as on the stock loop instead.
+    """
+    loop.collect_unhandled = fail_on_unhandled
     if debug is not None:
         loop.set_debug(debug)
     # One takeover of the process for the whole run (the run and its clean-up
@@ -80,14 +97,42 @@ def run_on(loop: SimLoop, main: Coroutine[Any, Any, _T], *, debug: bool | None =
         except BaseException as error:
             loop.trace.record("end", "loop", f"the run failed: {type(error).__name__}; cleaning up")
             finish(loop, failed=True)
-            _note_unhandled(error, loop.unhandled)
+            if fail_on_unhandled:
+                _note_unhandled(error, loop.unhandled)
             raise
         loop.trace.record("end", "loop", "main returned; cleaning up")
-        finish(loop, failed=False)
+        leftovers = _leftovers(
+            loop, pending=fail_on_pending, open_transports=fail_on_open_transports
+        )
+        finish(loop, failed=leftovers is not None)
     finally:
         loop.exit_simulation(final=True)
-    raise_unhandled(loop.unhandled)
+    if fail_on_unhandled:
+        try:
+            raise_unhandled(loop.unhandled)
+        except BaseException as error:
+            if leftovers is not None:
+                error.add_note(f"simloop: also {leftovers.report.splitlines()[0]}")
+            raise
+    if leftovers is not None:
+        raise leftovers
     return result
+
+
+def _leftovers(loop: SimLoop, *, pending: bool, open_transports: bool) -> Leftovers | None:
+    """What `main` left behind that the caller asked to fail on, as an error."""
+    problems = []
+    if pending and loop.pending_tasks():
+        problems.append(f"{len(loop.pending_tasks())} task(s) still pending")
+    transports = loop.open_transports() if open_transports else []
+    if transports:
+        problems.append(f"{len(transports)} transport(s) still open")
+    if not problems:
+        return None
+    report = loop._report(f"leftovers: the main coroutine returned with {' and '.join(problems)}")
+    if transports:
+        report += "\n  open transport(s):\n" + "\n".join(f"    {text}" for text in transports)
+    return Leftovers(report, seed=loop.seed, virtual_time=loop.virtual_time(), steps=loop.steps)
 
 
 def finish(loop: SimLoop, *, failed: bool) -> None:

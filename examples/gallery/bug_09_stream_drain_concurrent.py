@@ -13,14 +13,15 @@ waits finds the slot taken, and the code asserts that it never is.
 
 Interleaving: task A writes until the transport pauses and waits in
 drain(); task B's write() and drain() run before the transport resumes. Here
-the server starts reading after 2 ms and B writes after 10 ms. On the stock
+the server starts reading after 2 ms and B writes after 30 ms. On the stock
 loop over loopback, the kernel takes A's bytes into its socket buffers and
 the transport resumes within a fraction of a millisecond (0.2 ms typically,
 4.4 ms at worst in 1,000 runs on the development machine), so B's drain()
 returns at once. B's drain() needs the resume to come late: the bytes, or
-the room made by the server's reads, delivered more than 8 ms after the
+the room made by the server's reads, delivered more than 28 ms after the
 server starts reading (a slow or congested network), or the transport's
-wake-ups pushed past B's timer by a busy loop.
+wake-ups pushed past B's timer by a busy loop. (The window is kept wide so
+that a loaded machine does not show the bug on the stock loop by accident.)
 
 Fix (PR #94705, in our own form): keep a list of drain waiters and wake them
 all when writing resumes.
@@ -47,7 +48,7 @@ NEEDS_NETWORK = True
 #: The server starts reading this long after a client connects, in seconds.
 READ_DELAY = 0.002
 #: Task B writes this long after connecting, in seconds.
-NOTE_DELAY = 0.01
+NOTE_DELAY = 0.03
 CHUNK = b"x" * 65536
 
 

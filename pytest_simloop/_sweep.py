@@ -1,0 +1,363 @@
+"""A test's sweep: its seeds in order until the first failure, alone or with xdist helpers.
+
+Order: seeds that failed before (pytest's cache) first, then the plan's seeds
+in increasing order. The reported seed is the first that fails in that order,
+so a serial run and a run spread over xdist workers report the same seed.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import gc
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from ._fixtures import DeferredFixture
+from ._options import TestSettings
+from ._report import Progress
+from ._runner import SimRun, Simulation, TestFactory, for_report
+from ._seeds import FailureMemory
+from ._xdist import PART_ARGUMENT, BlockResult, Pool, parts, pool_root, primary_nodeid
+
+NOT_REPRODUCED = """\
+seed {seed} failed on another xdist worker but passed when replayed on this one: \
+the test is not deterministic (run it with --simloop-check-determinism to see where \
+two runs part)"""
+NOTHING_REMEMBERED = """\
+--simloop-seed=last: no failing seed of this test is remembered (strategy {strategy})"""
+
+_real_clock = time.perf_counter
+#: a full garbage collection every this many simulations of a sweep
+COLLECT_EVERY = 100
+
+
+class FlatHeap:
+    """Keeps a long sweep's memory flat.
+
+    A finished simulation is a web of cycles (the loop, its trace and tasks),
+    and the engine's collection at the end of a run sees it still alive, so
+    it is promoted to the oldest generation, which CPython collects rarely:
+    100,000 seeds would keep gigabytes. So the objects that exist before the
+    sweep are frozen (`gc.freeze`), and every `COLLECT_EVERY` simulations a
+    full collection, which then only looks at what the sweep made, frees them.
+    """
+
+    def __init__(self) -> None:
+        self._runs = 0
+
+    def __enter__(self) -> FlatHeap:
+        gc.freeze()
+        return self
+
+    def after_run(self) -> None:
+        self._runs += 1
+        if self._runs % COLLECT_EVERY == 0:
+            gc.collect()
+
+    def __exit__(self, *exc_info: object) -> None:
+        gc.unfreeze()
+
+
+@dataclass
+class Stats:
+    """What a sweep explored: simulations, distinct schedules, choice points."""
+
+    seeds: int = 0
+    digests: set[int] = field(default_factory=set)
+    kinds: set[str] = field(default_factory=set)
+
+    def add(self, run: SimRun) -> None:
+        self.digests.add(int(run.digest[:16], 16))
+        self.kinds.update(run.kinds)
+
+    def add_block(self, block: BlockResult) -> None:
+        self.seeds += block.ran
+        self.digests.update(int(digest, 16) for digest in block.digests)
+        self.kinds.update(block.kinds)
+
+
+@dataclass
+class Failure:
+    seed: int
+    run: SimRun
+    #: seeds that ran (and passed) before it, in the sweep's order
+    passed_before: int
+    #: it had failed before and was tried first
+    remembered: bool
+
+
+@dataclass
+class SweepResult:
+    test_id: str
+    settings: TestSettings
+    stats: Stats
+    seconds: float
+    failure: Failure | None
+
+
+# The seed a Hypothesis example runs under, set while its sweep calls the
+# Hypothesis wrapper (Hypothesis calls `inner_test` once per example).
+_current_example: contextvars.ContextVar[Callable[[TestFactory, dict[str, Any]], None]] = (
+    contextvars.ContextVar("simloop_current_example")
+)
+
+
+def run_hypothesis_example(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    """Called by Hypothesis for each example of a simloop test."""
+    __tracebackhide__ = True
+    try:
+        run_example = _current_example.get()
+    except LookupError:
+        raise RuntimeError(
+            f"{original.__qualname__} is a simloop test; run it through pytest"
+        ) from None
+
+    def make_test(values: dict[str, object]) -> Any:
+        arguments = {
+            name: values[value.name] if isinstance(value, DeferredFixture) else value
+            for name, value in kwargs.items()
+        }
+        return original(*args, **arguments)
+
+    run_example(make_test, kwargs)
+
+
+class Sweep:
+    """Runs one item's seeds (for a test, or for one of its xdist helpers)."""
+
+    def __init__(
+        self,
+        *,
+        test_id: str,
+        settings: TestSettings,
+        funcargs: dict[str, object],
+        call_test: Callable[[dict[str, object]], Any],
+        is_hypothesis: bool,
+        memory: FailureMemory,
+        progress: Progress | None,
+    ) -> None:
+        self.test_id = test_id
+        self.settings = settings
+        self.funcargs = funcargs
+        self.call_test = call_test
+        self.is_hypothesis = is_hypothesis
+        self.memory = memory
+        self.progress = progress
+        self.simulation = Simulation(settings, test_id)
+        self.stats = Stats()
+        self.heap = FlatHeap()
+
+    # -- one seed ------------------------------------------------------------
+
+    def run_seed(self, seed: int) -> SimRun:
+        self.stats.seeds += 1
+        if not self.is_hypothesis:
+            run = self.simulation.run(seed, self.call_test, self.funcargs)
+            self.stats.add(run)
+            self.heap.after_run()
+            return run
+
+        def run_example(make_test: TestFactory, kwargs: dict[str, Any]) -> None:
+            __tracebackhide__ = True
+            values = {**self.funcargs, **kwargs}
+            run = self.simulation.run(seed, make_test, values)
+            self.stats.add(run)
+            self.heap.after_run()
+            if run.error is not None:
+                raise run.error
+
+        token = _current_example.set(run_example)
+        try:
+            self.call_test({})
+        except (Exception, pytest.fail.Exception) as error:
+            last = self.simulation.last
+            assert last is not None
+            last.error = error
+            return last
+        finally:
+            _current_example.reset(token)
+        last = self.simulation.last
+        if last is None:  # every example was rejected or skipped
+            return SimRun(None, 0.0, 0, "0" * 32, frozenset(), [], 0, "", 0)
+        last.error = None
+        return last
+
+    # -- the sweep -----------------------------------------------------------
+
+    def remembered(self) -> list[int]:
+        if self.settings.plan.pinned:
+            return []
+        return sorted(set(self.memory.seeds(self.test_id, self.settings.strategy_name)))
+
+    def planned(self) -> range:
+        plan = self.settings.plan
+        if plan.last:
+            last = self.memory.last(self.test_id, self.settings.strategy_name)
+            if last is None:
+                pytest.skip(NOTHING_REMEMBERED.format(strategy=self.settings.strategy_name))
+            return range(last, last + 1)
+        return plan.seeds
+
+    def explore(self, pool: Pool | None) -> SweepResult:
+        """Run the test's seeds; stop at the first failing one."""
+        started = _real_clock()
+        with self.heap:
+            failure = self._explore(pool)
+        seconds = _real_clock() - started
+        if self.progress is not None:
+            self.progress.finish()
+        memory_seeds = self.remembered()
+        passed = [seed for seed in memory_seeds if failure is None or seed != failure.seed]
+        if failure is not None and failure.remembered:
+            passed = [seed for seed in memory_seeds if seed < failure.seed]
+        self.memory.update(
+            self.test_id,
+            self.settings.strategy_name,
+            failed=None if failure is None else failure.seed,
+            passed=passed,
+        )
+        return SweepResult(self.test_id, self.settings, self.stats, seconds, failure)
+
+    def _explore(self, pool: Pool | None) -> Failure | None:
+        remembered = self.remembered()
+        for index, seed in enumerate(remembered):
+            run = self.run_seed(seed)
+            if run.error is not None:
+                if pool is not None:
+                    pool.stop()
+                return Failure(seed, run, index, remembered=True)
+        tried = set(remembered)
+        planned = self.planned()
+        if pool is None:
+            return self._serial(planned, tried, len(remembered))
+        return self._pooled(pool, tried, len(remembered))
+
+    def _serial(self, seeds: range, tried: set[int], before: int) -> Failure | None:
+        total = len(seeds)
+        for index, seed in enumerate(seeds):
+            if seed in tried:
+                continue
+            run = self.run_seed(seed)
+            if run.error is not None:
+                return Failure(seed, run, before + index - _count_in(tried, seeds, seed), False)
+            if self.progress is not None:
+                self.progress.update(index + 1, total)
+        return None
+
+    def run_blocks(self, pool: Pool, tried: set[int], blocks: Iterator[int]) -> dict[int, SimRun]:
+        """Run the blocks this process claims; the failing runs it found, by seed."""
+        failures: dict[int, SimRun] = {}
+        for index in blocks:
+            result = BlockResult()
+            started = _real_clock()
+            kinds: set[str] = set()
+            try:
+                for seed in pool.block(index):
+                    if seed in tried:
+                        continue
+                    run = self.run_seed(seed)
+                    result.ran += 1
+                    result.digests.append(run.digest[:16])
+                    kinds.update(run.kinds)
+                    if run.error is not None:
+                        result.failed = seed
+                        failures[seed] = run
+                        break
+            except BaseException:
+                # A skip, an exit, an interrupt: nobody must wait for this block.
+                pool.release(index)
+                raise
+            result.kinds = sorted(kinds)
+            result.seconds = _real_clock() - started
+            pool.publish(index, result)
+        return failures
+
+    def help(self, pool: Pool) -> None:
+        """As an xdist helper: run the blocks nobody has claimed yet."""
+        with self.heap:
+            self.run_blocks(pool, set(), pool.unclaimed_blocks())
+
+    def _pooled(self, pool: Pool, tried: set[int], before: int) -> Failure | None:
+        mine = self.run_blocks(pool, tried, pool.unclaimed_blocks())
+        mine.update(self.run_blocks(pool, tried, pool.wait_for_others()))
+        # The stats of the whole pool, this process's blocks included.
+        self.stats = Stats()
+        for block in pool.results():
+            self.stats.add_block(block)
+        best = pool.best_failure()
+        if best is None:
+            return None
+        run = mine.get(best)
+        if run is None:
+            run = self.run_seed(best)
+            self.stats.seeds -= 1  # a replay, not a seed explored
+            if run.error is None:
+                run.error = pytest.fail.Exception(NOT_REPRODUCED.format(seed=best), pytrace=False)
+        passed_before = before + best - pool.seeds.start - _count_in(tried, pool.seeds, best)
+        return Failure(best, run, passed_before, remembered=False)
+
+
+def _count_in(seeds: set[int], plan: range, below: int) -> int:
+    """How many of `seeds` the plan holds before `below` (they ran earlier)."""
+    return sum(1 for seed in seeds if seed in plan and seed < below)
+
+
+def run_item(item: Any, test: Any, kwargs: dict[str, Any]) -> None:
+    """The body of a simloop item: sweep its seeds (or help another item sweep)."""
+    __tracebackhide__ = True
+    from ._item import MEMORY, RESULT, SETTINGS, is_hypothesis_test
+
+    config = item.config
+    settings: TestSettings = item.stash[SETTINGS]
+    test_id = primary_nodeid(item)
+    funcargs = {name: value for name, value in item.funcargs.items() if name != PART_ARGUMENT}
+    hypothesis = is_hypothesis_test(test)
+    if hypothesis:
+
+        def call_test(values: dict[str, object]) -> Any:
+            return test(**kwargs)
+    else:
+        argnames = list(kwargs)
+
+        def call_test(values: dict[str, object]) -> Any:
+            return test(**{name: values[name] for name in argnames})
+
+    root = pool_root(config)
+    plan = settings.plan
+    pool = (
+        Pool(root, test_id, plan.seeds, parts(config))
+        if root is not None and not plan.pinned and len(plan.seeds) > 1
+        else None
+    )
+    on_worker = hasattr(config, "workerinput")
+    sweep = Sweep(
+        test_id=test_id,
+        settings=settings,
+        funcargs=funcargs,
+        call_test=call_test,
+        is_hypothesis=hypothesis,
+        memory=config.stash[MEMORY],
+        progress=None if on_worker else Progress(config, test_id),
+    )
+    if item.part > 0:
+        if pool is not None:
+            sweep.help(pool)
+        return
+    result = sweep.explore(pool)
+    item.stash[RESULT] = result
+    if result.failure is not None:
+        error = result.failure.run.error
+        assert error is not None
+        _raise(for_report(error))
+
+
+def _raise(error: BaseException) -> None:
+    # Not hidden from tracebacks: a loop failure (pytrace=False) has no other
+    # frame to show its message on.
+    raise error
