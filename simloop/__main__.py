@@ -93,7 +93,8 @@ def command_replay(options: argparse.Namespace) -> int:
             f"error: {options.schedule!r} names no target (module:function); schedules "
             "saved by the pytest plugin replay with: pytest NODEID --simloop-replay=FILE"
         )
-    loop = replay_recorded(load_target(target), log)
+    seed = metadata.get("seed", 0)
+    loop = replay_recorded(load_target(target), log, seed if isinstance(seed, int) else 0)
     events = loop.trace.events or []
     print(format_timeline(events, last=options.last))
     for deviation in loop.trace.deviations:

@@ -39,12 +39,17 @@ class Explanation:
 
 
 def trial_runner(
-    make_main: Callable[[], Coroutine[Any, Any, Any]], **loop_options: Any
+    make_main: Callable[[], Coroutine[Any, Any, Any]], seed: int, **loop_options: Any
 ) -> Callable[[Strategy], tuple[BaseException | None, ChoiceLog]]:
-    """A `shrink` trial: run a fresh `make_main()` on a logged SimLoop."""
+    """A `shrink` trial: run a fresh `make_main()` on a logged SimLoop.
+
+    The seed is the failing run's: a replay takes every scheduling choice
+    from its log, but the program's own randomness (`random`, `os.urandom`)
+    still comes from the seed, and must be the same as in the failing run.
+    """
 
     def trial(strategy: Strategy) -> tuple[BaseException | None, ChoiceLog]:
-        loop = SimLoop(0, strategy, log_choices=True, **loop_options)
+        loop = SimLoop(seed, strategy, log_choices=True, **loop_options)
         log = loop.choice_log
         assert log is not None
         try:
@@ -59,12 +64,15 @@ def trial_runner(
 
 
 def replay_recorded(
-    make_main: Callable[[], Coroutine[Any, Any, Any]], schedule: ChoiceLog, **loop_options: Any
+    make_main: Callable[[], Coroutine[Any, Any, Any]],
+    schedule: ChoiceLog,
+    seed: int = 0,
+    **loop_options: Any,
 ) -> SimLoop:
-    """Run `make_main()` once more on `schedule`, recording events; the
-    finished loop carries the trace (its deviations have readable details).
-    The run's outcome is not raised."""
-    loop = SimLoop(0, Replay(schedule), record=True, **loop_options)
+    """Run `make_main()` once more on `schedule` (with the program's own
+    randomness from `seed`), recording events; the finished loop carries the
+    trace (its deviations have readable details). The outcome is not raised."""
+    loop = SimLoop(seed, Replay(schedule), record=True, **loop_options)
     try:
         run_on(loop, make_main())
     except (KeyboardInterrupt, SystemExit):
@@ -99,8 +107,8 @@ def explain(
         failure = error
     else:
         return None
-    result = shrink(trial_runner(make_main, **loop_options), log, failure, budget=budget)
-    replayed = replay_recorded(make_main, result.log, **loop_options)
+    result = shrink(trial_runner(make_main, seed, **loop_options), log, failure, budget=budget)
+    replayed = replay_recorded(make_main, result.log, seed, **loop_options)
     return Explanation(
         seed=seed,
         strategy=name,

@@ -135,3 +135,25 @@ def test_network_delays_shrink_to_the_ones_the_failure_needs() -> None:
     loop = simloop.SimLoop(0, Replay(explanation.schedule))
     with pytest.raises(AssertionError, match="got b'REQ"):
         run_on(loop, rpc_with_stale_replies())
+
+
+def test_shrinking_keeps_the_programs_own_randomness_of_the_failing_seed() -> None:
+    """Replays take scheduling choices from the log, but `random` still comes
+    from the seed: a failure that depends on both shrinks and replays."""
+    import random
+
+    async def lottery_at_the_deadline() -> None:
+        if random.random() < 0.5:  # the program's own randomness
+            return
+        await reply_at_the_deadline()
+
+    for seed in range(300):
+        explanation = simloop.explain(lottery_at_the_deadline, seed)
+        if explanation is not None:
+            break
+    else:
+        raise AssertionError("no failing seed")
+    assert explanation.shrink.deviations_after == 1
+    loop = simloop.SimLoop(seed, Replay(explanation.schedule))
+    with pytest.raises(asyncio.InvalidStateError):
+        run_on(loop, lottery_at_the_deadline())

@@ -37,7 +37,7 @@ def main() -> int:
         print(f"{name}: no failing seed in 1000")
         return 1
     print(explanation)
-    loop = replay_recorded(make_main, explanation.schedule)
+    loop = replay_recorded(make_main, explanation.schedule, seed)
     page = output.with_suffix(".html")
     title = f"{name}, seed {seed}, simplest failing schedule"
     page.write_text(html_timeline(loop.trace.events or [], title=title), encoding="utf-8")
