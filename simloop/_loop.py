@@ -69,6 +69,26 @@ GC_EVERY_STEPS = 100_000
 _Handle: Any = events.Handle
 _TimerHandle: Any = events.TimerHandle
 _new_handle = object.__new__
+# The callbacks that are a task's own steps: the C task's step wrapper and
+# wake-up function, the Python task's __step and __wakeup. Any other bound
+# method of a task (task.cancel, task.set_name scheduled as a callback) is a
+# plain callback and keeps its place.
+_STEP_WRAPPER = "TaskStepMethWrapper"
+_STEP_NAMES = frozenset({"task_wakeup", "__step", "__wakeup"})
+
+
+def task_of_step(callback: object) -> asyncio.Task[Any] | None:
+    """The task whose step `callback` is, or None for any other callback."""
+    owner = getattr(callback, "__self__", None)
+    if not isinstance(owner, _TASK_TYPES):
+        return None
+    if type(callback).__name__ == _STEP_WRAPPER or getattr(callback, "__name__", None) in (
+        _STEP_NAMES
+    ):
+        return cast("asyncio.Task[Any]", owner)
+    return None
+
+
 _TASK_TYPES: tuple[type, ...] = tuple(
     {asyncio.Task, getattr(asyncio.tasks, "_PyTask", asyncio.Task)}
 )
@@ -351,8 +371,7 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
                 continue
             self._current_handle = handle
             started = self._now
-            owner = getattr(handle._callback, "__self__", None)
-            task = cast("asyncio.Task[Any]", owner) if isinstance(owner, _TASK_TYPES) else None
+            task = task_of_step(handle._callback)
             if task is None and self._recording and handle._callback not in _UNRECORDED:
                 kind = "timer" if isinstance(handle, events.TimerHandle) else "call"
                 self.trace.record(kind, "loop", _format_handle(handle))
@@ -436,8 +455,8 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
         its place; a task with two handles in the batch keeps their order.
         """
         ready = self._ready
-        owners = [getattr(handle._callback, "__self__", None) for handle in ready]
-        slots = [index for index, owner in enumerate(owners) if isinstance(owner, _TASK_TYPES)]
+        owners = [task_of_step(handle._callback) for handle in ready]
+        slots = [index for index, owner in enumerate(owners) if owner is not None]
         if len(slots) < 2:
             return
         batch = list(ready)

@@ -321,3 +321,21 @@ def test_a_finished_run_is_freed_without_the_garbage_collector() -> None:
         assert [task() for task in tasks] == [None] * 4
     finally:
         gc.enable()
+
+
+def test_a_tasks_bound_method_scheduled_as_a_callback_keeps_its_place() -> None:
+    """call_soon(task.set_name, ...) is a plain callback, not a step of that
+    task: it must never be reordered."""
+
+    async def main() -> list[str]:
+        loop = asyncio.get_running_loop()
+        seen: list[str] = []
+        other = asyncio.create_task(asyncio.sleep(3600), name="before")
+        loop.call_soon(other.set_name, "after")
+        loop.call_soon(lambda: seen.append(other.get_name()))
+        await asyncio.sleep(0)
+        other.cancel()
+        return seen
+
+    for seed in range(30):
+        assert simloop.run(main(), seed=seed, strategy=Random(reorder_rate=1.0)) == ["after"]
