@@ -12,6 +12,7 @@ Nothing else in the engine draws random numbers.
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -25,6 +26,16 @@ _IDENTITIES: list[list[int]] = [list(range(size)) for size in range(64)]
 def _identity(size: int) -> list[int]:
     """``list(range(size))``, cached for the small sizes met on every iteration."""
     return _IDENTITIES[size] if size < len(_IDENTITIES) else list(range(size))
+
+
+def keep_chains(order: Sequence[int], keys: Sequence[int]) -> list[int]:
+    """`order` (a permutation of FIFO positions) changed so that positions
+    with one key keep their FIFO order: each key keeps the turns `order` gave
+    it, filled with its positions in order."""
+    positions: dict[int, collections.deque[int]] = {}
+    for position, key in enumerate(keys):
+        positions.setdefault(key, collections.deque()).append(position)
+    return [positions[keys[turn]].popleft() for turn in order]
 
 
 def _describe_task_order(names: list[str], more: bool) -> str:
@@ -62,6 +73,7 @@ class Choices:
     __slots__ = (
         "injects_cancels",
         "injects_faults",
+        "keeps_siblings",
         "log",
         "position",
         "reorders_tasks",
@@ -88,6 +100,7 @@ class Choices:
         self.schedule: Schedule = strategy.schedule(seed, self.streams)
         self.trace = trace
         self.reorders_tasks = self.schedule.reorders_tasks
+        self.keeps_siblings = self.schedule.keeps_siblings
         self.injects_cancels = self.schedule.injects_cancels
         #: whether the network must ask the fault questions at all
         self.injects_faults = self.schedule.injects_faults
@@ -99,8 +112,20 @@ class Choices:
         #: (for replaying and shrinking it: see `simloop.strategies.Replay`)
         self.log = log
 
-    def order_tasks(self, tasks: Sequence[asyncio.Task[object]]) -> Sequence[int] | None:
+    def order_tasks(
+        self, tasks: Sequence[asyncio.Task[object]], chains: Sequence[Sequence[int]] = ()
+    ) -> Sequence[int] | None:
+        """The order in which `tasks` take their step, or None for FIFO.
+
+        Each of `chains` gives every task a key; tasks with one key (the
+        steps one callback scheduled, a task's own handles) keep their FIFO
+        order whatever the strategy answers, and what is recorded is the
+        order that runs.
+        """
         order = self.schedule.order_tasks(tasks)
+        if order is not None:
+            for keys in chains:
+                order = keep_chains(order, keys)
         if self.log is not None:
             self.log.append("task order", None if order is None else tuple(order))
         if order is None:

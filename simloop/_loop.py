@@ -34,7 +34,7 @@ import logging
 import random
 import threading
 from asyncio import events, format_helpers
-from collections.abc import Callable, Coroutine, Generator, Sequence
+from collections.abc import Callable, Coroutine, Generator
 from contextvars import Context, copy_context
 from heapq import heapify, heappop, heappush
 from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple, Unpack, cast
@@ -64,9 +64,19 @@ DEFAULT_STEP_LIMIT = 10_000_000
 #: collection is paused during a run so finalizers run at fixed points).
 GC_EVERY_STEPS = 100_000
 
+
+class Handle(events.Handle):
+    """asyncio's Handle, plus which callback scheduled it (`_parent`: the
+    number of the callback that was running when `call_soon` was called).
+    Callbacks scheduled by one callback form a chain whose order asyncio
+    fixes (call_soon is first in, first out); only chains may interleave."""
+
+    __slots__ = ("_parent",)
+
+
 # Handles are built and read through their private slots (typeshed does not
 # declare them), so they are typed loosely here.
-_Handle: Any = events.Handle
+_Handle: Any = Handle
 _TimerHandle: Any = events.TimerHandle
 _new_handle = object.__new__
 # The callbacks that are a task's own steps: the C task's step wrapper and
@@ -77,14 +87,20 @@ _STEP_WRAPPER = "TaskStepMethWrapper"
 _STEP_NAMES = frozenset({"task_wakeup", "__step", "__wakeup"})
 
 
+#: the C task's step wrapper type, learnt from the first one seen: a type
+#: check is the fast path of telling steps from other callbacks
+_STEP_TYPES: set[type] = set()
+
+
 def task_of_step(callback: object) -> asyncio.Task[Any] | None:
     """The task whose step `callback` is, or None for any other callback."""
     owner = getattr(callback, "__self__", None)
     if not isinstance(owner, _TASK_TYPES):
         return None
-    if type(callback).__name__ == _STEP_WRAPPER or getattr(callback, "__name__", None) in (
-        _STEP_NAMES
-    ):
+    if type(callback).__name__ == _STEP_WRAPPER:
+        _STEP_TYPES.add(type(callback))
+        return cast("asyncio.Task[Any]", owner)
+    if getattr(callback, "__name__", None) in _STEP_NAMES:
         return cast("asyncio.Task[Any]", owner)
     return None
 
@@ -176,6 +192,9 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
         self._timer_sequence = itertools.count()
         self._task_serials = itertools.count(1)
         self._steps = 0
+        #: the number of the callback running now (negative between callbacks):
+        #: the parent of what `call_soon` schedules
+        self._running = -1
         self._next_collect = GC_EVERY_STEPS
         self.trace = Trace(record=record)
         self.trace.position = self._position
@@ -187,6 +206,8 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
             self.seed, self.strategy, self.trace, self._position, log=self.choice_log
         )
         self._reorders_tasks = self.choices.reorders_tasks
+        #: task steps one callback scheduled keep their order (see `_reorder_tasks`)
+        self._keep_siblings = self.choices.keeps_siblings
         #: virtual CPU seconds of the coming callbacks, consumed from `_cost_index`
         self._costs = self.choices.cpu_costs()
         self._cost_index = 0
@@ -323,11 +344,13 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
         costs = self._costs
         index = self._cost_index
         ran = 0
+        first = self._steps
         try:
-            for ran in range(1, count + 1):  # noqa: B007 - `ran` is read in `finally`
+            for ran in range(1, count + 1):
                 handle = popleft()
                 if handle._cancelled:
                     continue
+                self._running = first + ran
                 try:
                     handle._context.run(handle._callback, *handle._args)
                 except (SystemExit, KeyboardInterrupt, SimulationError):
@@ -343,6 +366,8 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
         finally:
             self._cost_index = index
             self._steps += ran
+            # What is scheduled between iterations is one more chain.
+            self._running = -self._steps - 1
 
     def _callback_failed(self, handle: Any, error: BaseException) -> None:
         # What Handle._run reports when its callback raises.
@@ -370,6 +395,7 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
             if handle._cancelled:
                 continue
             self._current_handle = handle
+            self._running = self._steps + 1
             started = self._now
             task = task_of_step(handle._callback)
             if task is None and self._recording and handle._callback not in _UNRECORDED:
@@ -386,6 +412,7 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
             if task is not None and self._recording:
                 self._record_step(task)
             self._steps += 1
+            self._running = -self._steps - 1
             if self._costs:
                 self._now += self._costs[self._cost_index]
                 self._cost_index += 1
@@ -453,20 +480,36 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
         Only handles that belong to a task move, and they move only among
         the slots task handles already hold, so every other callback keeps
         its place; a task with two handles in the batch keeps their order.
+        And steps that one callback scheduled keep their order: asyncio runs
+        callbacks first in, first out, so the tasks one callback woke or
+        created always start in that order on the stock loop. What may move
+        are steps scheduled by different callbacks: on a real machine, which
+        of those goes first depends on which timer or packet came first.
         """
         ready = self._ready
-        owners = [task_of_step(handle._callback) for handle in ready]
+        step_types = _STEP_TYPES
+        owners = [
+            callback.__self__ if type(callback) in step_types else task_of_step(callback)
+            for callback in [handle._callback for handle in ready]
+        ]
         slots = [index for index, owner in enumerate(owners) if owner is not None]
         if len(slots) < 2:
             return
         batch = list(ready)
         every_slot = len(slots) == count
         tasks = owners if every_slot else [owners[index] for index in slots]
-        order = self.choices.order_tasks(tasks)  # type: ignore[arg-type]  # None-free: slots
+        chains: list[list[int]] = []
+        if self._keep_siblings:
+            # Handles one callback scheduled keep their relative order.
+            parents = [getattr(batch[index], "_parent", -1 - index) for index in slots]
+            if len(set(parents)) != len(parents):
+                chains.append(parents)
+        serials = list(map(id, tasks))
+        if len(set(serials)) != len(serials):
+            chains.append(serials)  # a task's own handles keep their order
+        order = self.choices.order_tasks(tasks, chains)  # type: ignore[arg-type]  # None-free: slots
         if order is None:
             return
-        if len(set(map(id, tasks))) != len(tasks):
-            order = _keep_each_tasks_order(order, tasks)
         ready.clear()
         if every_slot:
             ready.extend([batch[index] for index in order])
@@ -557,6 +600,7 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
             handle = _Handle(callback, args, self, context)
             if handle._source_traceback:
                 del handle._source_traceback[-1]
+            handle._parent = self._running
         else:
             # What Handle.__init__ does outside debug mode, without its call
             # overhead: this is the hottest path of the loop.
@@ -568,6 +612,7 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
             handle._source_traceback = None
             handle._repr = None
             handle._context = copy_context() if context is None else context
+            handle._parent = self._running
         self._ready.append(handle)
         return handle  # type: ignore[no-any-return]
 
@@ -828,16 +873,6 @@ def _make_sim_task(
 def _adopt(task: asyncio.Future[Any], serial: int) -> None:
     with contextlib.suppress(AttributeError):  # a task type without a __dict__
         task._simloop_serial = serial  # type: ignore[attr-defined]
-
-
-def _keep_each_tasks_order(order: Sequence[int], tasks: list[Any]) -> list[int]:
-    """`order` (a permutation of FIFO positions) changed so that a task with
-    several handles in the batch still runs them in FIFO order: each task
-    keeps the turns `order` gave it, and fills them with its handles in order."""
-    positions: dict[int, collections.deque[int]] = {}
-    for position, task in enumerate(tasks):
-        positions.setdefault(id(task), collections.deque()).append(position)
-    return [positions[id(tasks[turn])].popleft() for turn in order]
 
 
 _STREAM_HANDLER_DONE = "StreamReaderProtocol.connection_made.<locals>.callback"

@@ -339,3 +339,48 @@ def test_a_tasks_bound_method_scheduled_as_a_callback_keeps_its_place() -> None:
 
     for seed in range(30):
         assert simloop.run(main(), seed=seed, strategy=Random(reorder_rate=1.0)) == ["after"]
+
+
+async def _first_steps() -> list[str]:
+    started: list[str] = []
+
+    async def task(name: str) -> None:
+        started.append(name)
+        await asyncio.sleep(0)
+
+    await asyncio.gather(*(task(f"t{i}") for i in range(5)))
+    return started
+
+
+def test_tasks_one_callback_created_start_in_creation_order_under_every_seed() -> None:
+    """One step created them all: asyncio runs their first steps first in,
+    first out, so no schedule a real program meets starts them otherwise."""
+    for seed in range(40):
+        assert simloop.run(_first_steps(), seed=seed) == ["t0", "t1", "t2", "t3", "t4"]
+
+
+def test_tasks_woken_by_different_events_in_one_iteration_may_swap() -> None:
+    async def woken_by_timers() -> list[str]:
+        loop = asyncio.get_running_loop()
+        order: list[str] = []
+
+        async def waiter(name: str, event: asyncio.Event) -> None:
+            await event.wait()
+            order.append(name)
+
+        events = [asyncio.Event() for _ in range(4)]
+        tasks = [asyncio.create_task(waiter(f"w{i}", e)) for i, e in enumerate(events)]
+        await asyncio.sleep(0)
+        for event in events:  # four independent timers, due together
+            loop.call_later(1, event.set)
+        await asyncio.gather(*tasks)
+        return order
+
+    orders = {tuple(simloop.run(woken_by_timers(), seed=seed)) for seed in range(40)}
+    assert len(orders) > 5
+
+
+def test_reorder_siblings_widens_the_search_to_orders_asyncio_never_runs() -> None:
+    wide = Random(reorder_rate=1.0, reorder_siblings=True)
+    orders = {tuple(simloop.run(_first_steps(), seed=seed, strategy=wide)) for seed in range(20)}
+    assert len(orders) > 5

@@ -62,6 +62,9 @@ class Schedule:
 
     #: whether `order_tasks` may return anything but None (lets the loop skip work)
     reorders_tasks: bool = False
+    #: whether task steps scheduled by one callback keep their order whatever
+    #: `order_tasks` answers (the stock loop always keeps it)
+    keeps_siblings: bool = True
     #: whether `inject_cancel` may return True (the loop then watches task steps)
     injects_cancels: bool = False
 

@@ -15,7 +15,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ._base import Streams
+from ._base import Streams, derive_seed
 
 #: Profiles a seed can draw, with their weights.
 NETWORK_KINDS = ("calm", "congested", "faulty")
@@ -31,7 +31,11 @@ _STALLS = (0.1, 0.2, 0.4, 0.8, 1.6, 2.0)
 #: many of the soonest ones (those guard what the program is waiting for now)
 _STEER_HORIZON = 10.0
 _STEER_CANDIDATES = 3
-_STEERED = frozenset({"connect", "segment", "datagram", "dns"})
+_STEERED = frozenset({"connect", "segment", "ack", "datagram", "dns"})
+#: A receiver's delayed-ACK timer (Linux waits up to 40 ms before a window
+#: update it could have piggybacked): a writer waiting in drain() waits too.
+DELAYED_ACK = 0.04
+_DELAYED_ACK_RATES = (0.0, 0.05, 0.2)
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class NetworkProfile:
     duplicate_rate: float = 0.0
     #: (start, duration, victim host index) of an injected partition
     partition: tuple[float, float, int] | None = None
+    #: share of ACKs (window updates) held back by a delayed-ACK timer
+    delayed_ack_rate: float = 0.0
 
     @classmethod
     def draw(
@@ -64,12 +70,17 @@ class NetworkProfile:
         steer_rate = drawn_steer_rate if steer_rate is None else steer_rate
         # Every draw above happens for every seed, so pinning `kind` keeps the rest.
         kind = drawn_kind if kind is None else kind
+        # Drawn apart from the swarm stream, so that its draws stay as they were.
+        delayed_acks = _DELAYED_ACK_RATES[
+            derive_seed(streams.seed, "net delayed acks") % len(_DELAYED_ACK_RATES)
+        ]
         common = {
             "kind": kind,
             "latency_min": low,
             "latency_max": high,
             "split_rate": split_rate,
             "steer_rate": steer_rate,
+            "delayed_ack_rate": delayed_acks,
         }
         if kind == "calm":
             return cls(**common)  # type: ignore[arg-type]
@@ -111,6 +122,8 @@ class NetworkProfile:
         if self.partition is not None:
             start, duration, _ = self.partition
             parts.append(f"a partition at {start:.3f} s healing after {duration:.3f} s")
+        if self.delayed_ack_rate:
+            parts.append(f"{self.delayed_ack_rate:.0%} of ACKs delayed {DELAYED_ACK * 1e3:g} ms")
         return ", ".join(parts)
 
 
@@ -148,6 +161,8 @@ class NetworkDecisions:
         if profile.stall_rate and draw() < profile.stall_rate:
             delay += rng.choice(_STALLS) * (0.5 + draw())
             delay = min(delay, 2.0)
+        if kind == "ack" and profile.delayed_ack_rate and draw() < profile.delayed_ack_rate:
+            delay += DELAYED_ACK
         return delay
 
     def segment_sizes(self, size: int) -> Sequence[int] | None:

@@ -57,6 +57,11 @@ class Random(Strategy):
     pin it for every seed, e.g. ``Random(cpu_max_cost=0)`` for an instant CPU
     or ``Random(network="calm")`` for a network without faults or stalls
     (``steer_rate=0`` also stops deliveries being steered onto timer deadlines).
+
+    ``reorder_siblings=True`` also reorders task steps that one callback
+    scheduled (the tasks one step created or woke), which the stock loop
+    always runs in order: a wider search that can report schedules no
+    asyncio program could meet.
     """
 
     name = "random"
@@ -68,6 +73,7 @@ class Random(Strategy):
         cpu_max_cost: float | None = None,
         cpu_rate: float | None = None,
         thread_max_delay: float | None = None,
+        reorder_siblings: bool = False,
         network: str | None = None,
         steer_rate: float | None = None,
     ) -> None:
@@ -88,6 +94,7 @@ class Random(Strategy):
             if value is not None:
                 in_range(label, value, low, high)
         self.reorder_rate = reorder_rate
+        self.reorder_siblings = bool(reorder_siblings)
         self.cpu_max_cost = cpu_max_cost
         self.cpu_rate = cpu_rate
         self.thread_max_delay = thread_max_delay
@@ -113,7 +120,9 @@ class Random(Strategy):
         )
 
     def schedule(self, seed: int, streams: Streams) -> Schedule:
-        return RandomSchedule(self.profile(streams), streams, self.network, self.steer_rate)
+        schedule = RandomSchedule(self.profile(streams), streams, self.network, self.steer_rate)
+        schedule.keeps_siblings = not self.reorder_siblings
+        return schedule
 
 
 def buggify_site(
