@@ -16,7 +16,7 @@ from ._network import NETWORK_KINDS, NetworkDecisions, NetworkProfile
 # seed draws its own profile, so some seeds deviate from FIFO everywhere and
 # others only now and then. Bugs that need one reordering among many FIFO
 # steps are found by the sparse seeds; bugs that need several by the dense ones.
-_REORDER_RATES = (1.0, 1.0, 0.5, 0.15)
+_REORDER_RATES = (0.0, 0.15, 0.5, 1.0, 1.0)
 _CPU_MAX_COSTS = (0.0, 0.0, 0.00002, 0.00005, 0.0002)
 _CPU_RATES = (1.0, 1.0, 0.3)
 _THREAD_MAX_DELAYS = (0.0001, 0.001, 0.005, 0.005, 0.05)
