@@ -31,7 +31,15 @@ from ._errors import (
 )
 from ._explain import Explanation, explain
 from ._loop import DEFAULT_STEP_LIMIT, DEFAULT_TIME_LIMIT, SimLoop
-from ._monitors import InvariantViolation, LivenessViolation, always, eventually, invariant
+from ._monitors import (
+    Convergence,
+    InvariantViolation,
+    LivenessViolation,
+    always,
+    converge,
+    eventually,
+    invariant,
+)
 from ._probes import buggify, sometimes
 from ._shrink import ShrinkResult, failure_signature, shrink
 from .net import Network, network
@@ -44,6 +52,7 @@ __all__ = [
     "DEFAULT_STEP_LIMIT",
     "DEFAULT_TIME_LIMIT",
     "ChoiceLog",
+    "Convergence",
     "Deadlock",
     "EventLoopPolicy",
     "Explanation",
@@ -62,6 +71,7 @@ __all__ = [
     "UnhandledError",
     "always",
     "buggify",
+    "converge",
     "eventually",
     "explain",
     "failure_signature",

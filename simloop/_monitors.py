@@ -123,6 +123,43 @@ def invariant(check: Check, name: str | None = None, *, every: int = 1) -> Invar
 always = invariant
 
 
+class Convergence:
+    """What `converge` returns: whether the faults stopped, and whether the
+    check then held in time."""
+
+    def __init__(self) -> None:
+        self.healed = False
+        self._watch: Eventually | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._watch is not None and self._watch.held
+
+
+def converge(
+    check: Check, *, heal_at: float, within: float, name: str | None = None
+) -> Convergence:
+    """Heal, then converge (TigerBeetle's VOPR liveness phase): `heal_at`
+    virtual seconds from now every fault stops (`Network.stop_faults`:
+    partitions heal, clogs lift, the strategy injects no more faults), and
+    from then `check()` must hold within `within` virtual seconds; the run
+    fails at that deadline otherwise, saying what was still pending."""
+    start = 0.0 if heal_at == 0 else positive_number("heal_at", heal_at)
+    deadline = positive_number("within", within)
+    loop = _running_loop("converge")
+    label = _name_of(check, name)
+    convergence = Convergence()
+
+    def heal() -> None:
+        loop.network.stop_faults()
+        convergence.healed = True
+        watch = convergence._watch = Eventually(loop, check, f"{label} (after the heal)", deadline)
+        loop.add_monitor(watch)
+
+    loop.call_at(loop.time() + start, heal)
+    return convergence
+
+
 def eventually(check: Check, *, within: float, name: str | None = None) -> Eventually:
     """Require `check()` to hold after some step within `within` virtual
     seconds from now; the run fails at the deadline otherwise."""

@@ -173,6 +173,9 @@ class Network:
         )
         if window:
             self._calm = False
+        #: whether the strategy may refuse connects, reset streams, lose or
+        #: duplicate datagrams (until `stop_faults`)
+        self.injects_faults = self.choices.injects_faults
 
     def __repr__(self) -> str:
         return f"<Network hosts={list(self.hosts)}>"
@@ -381,6 +384,21 @@ class Network:
         x, y = self.host(a), self.host(b)
         self.link(x, y).latency = seconds
         self.link(y, x).latency = seconds
+
+    def stop_faults(self) -> None:
+        """The faults are over: heal every partition, lift every clog, end the
+        strategy's partition and stop it injecting faults from now on (what
+        was already delayed still arrives when its delay ends). The network
+        may still be slow; it no longer loses, refuses or cuts anything."""
+        now = self.loop._now
+        self.heal()
+        for host in self.hosts.values():
+            host.clogged_until = min(host.clogged_until, now)
+        for link in self._links.values():
+            link.clogged_until = min(link.clogged_until, now)
+        self._window_end = min(self._window_end, now)
+        self.injects_faults = False
+        self.trace_event("heal", self, "faults stopped")
 
     def reset(self, a: str | Host | None = None, b: str | Host | None = None) -> int:
         """Reset the TCP connections between hosts `a` and `b` (all of `a`'s

@@ -118,7 +118,7 @@ class UdpEndpoint:
         def what() -> str:
             return f"datagram to {format_address(destination)} ({size} bytes)"
 
-        copies = network.choices.datagram_copies(what) if network.choices.injects_faults else 1
+        copies = network.choices.datagram_copies(what) if network.injects_faults else 1
         loop = network.loop
         for _ in range(copies):
             arrival = network.arrival(link, "datagram", what)
