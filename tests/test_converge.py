@@ -70,7 +70,8 @@ async def worker_pool(*, reconnects: bool) -> None:
     )
     try:
         await asyncio.sleep(7)
-        assert convergence.healed and convergence.held
+        assert convergence.healed
+        assert convergence.held
     finally:
         for task in workers:
             task.cancel()
