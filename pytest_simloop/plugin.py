@@ -17,7 +17,15 @@ from typing import Any
 import pytest
 
 from . import _options, _xdist
-from ._item import MEMORY, RESULT, RUN_OPTIONS, SETTINGS, SimloopFunction, is_simloop_candidate
+from ._item import (
+    MEMORY,
+    RESULT,
+    RUN_OPTIONS,
+    SETTINGS,
+    SimloopFunction,
+    is_hypothesis_test,
+    is_simloop_candidate,
+)
 
 #: marks of other loops' plugins that a simloop test must not carry too
 _OTHER_LOOP_MARKS = ("asyncio", "anyio")
@@ -100,6 +108,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 )
         marker = _options.merged_marker_arguments(item.iter_markers("simloop"), item.nodeid)
         item.stash[SETTINGS] = _options.settings_for(options, marker, item.nodeid)
+        if options.replay is not None:
+            options.replay.check_selected(
+                _xdist.primary_nodeid(item), is_hypothesis_test(getattr(item, "function", None))
+            )
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
