@@ -65,8 +65,11 @@ class Shrunk:
     replays: int
     #: what it does differently from FIFO, one line each
     lines: list[str]
-    #: why shrinking stopped before the schedule was minimal (None: it finished)
-    stopped: str | None = None
+    #: replays and wall-clock seconds shrinking was allowed
+    budget: int = 0
+    seconds: float = SHRINK_SECONDS
+    #: what ran out before the schedule was minimal: "replays", "time" or None
+    ran_out: str | None = None
     #: the describing replay did not fail the same way
     flaky: bool = False
 
@@ -238,11 +241,11 @@ def _shrink(
     trials = _Trials(trial, SHRINK_SECONDS, progress)
     result = shrink(trials, recorded.choice_log, recorded.error, budget=budget)
     simplest = simulation.rerun(seed, make_test, values, strategy=Replay(result.log), record=True)
-    stopped = None
+    ran_out = None
     if trials.out_of_time:
-        stopped = f"its time limit of {SHRINK_SECONDS:g} seconds ran out"
+        ran_out = "time"
     elif result.budget_exhausted:
-        stopped = f"its budget of {budget} replays ran out"
+        ran_out = "replays"
     flaky = simplest.error is None or not (
         failure_signature(simplest.error) & failure_signature(result.failure)
     )
@@ -252,7 +255,9 @@ def _shrink(
         deviations_after=simplest.deviation_count + cpu_costs(result.log),
         replays=trials.ran,
         lines=describe(result.log, simplest.deviations),
-        stopped=stopped,
+        budget=budget,
+        seconds=SHRINK_SECONDS,
+        ran_out=ran_out,
         flaky=flaky,
     )
 

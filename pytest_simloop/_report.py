@@ -27,6 +27,15 @@ if TYPE_CHECKING:
 REPORT_KEY = "simloop"
 #: deviations from FIFO listed in a failure report
 SHOWN_DEVIATIONS = 10
+
+SHRINK_BUDGET_RAN_OUT = """\
+  shrinking stopped early: its budget of {budget} ran out ({option}=N gives more); \
+a simpler schedule may fail too\
+"""
+SHRINK_TIME_RAN_OUT = """\
+  shrinking stopped early: its time limit of {seconds} seconds ran out; a simpler \
+schedule may fail too\
+"""
 #: progress: first shown after this many seconds of one sweep, then refreshed
 PROGRESS_AFTER = 2.0
 PROGRESS_EVERY = 0.25
@@ -155,26 +164,26 @@ def _postmortem_lines(item: pytest.Item, post: Postmortem, budget: int) -> list[
     lines: list[str] = []
     shrunk = post.shrunk
     if shrunk is not None:
-        deviations = "deviation" if shrunk.deviations_after == 1 else "deviations"
-        replays = "replay" if shrunk.replays == 1 else "replays"
         before = (
             "as found"
             if shrunk.deviations_before == shrunk.deviations_after
             else f"down from {shrunk.deviations_before}"
         )
         lines.append(
-            f"simplest failing schedule ({shrunk.deviations_after} {deviations} from FIFO, "
-            f"{before}; {shrunk.replays} {replays}):"
+            f"simplest failing schedule ({_count(shrunk.deviations_after, 'deviation')} "
+            f"from FIFO, {before}; {_count(shrunk.replays, 'replay')}):"
         )
         lines.extend(f"  {line}" for line in shrunk.lines)
         if shrunk.deviations_after:
             lines.append("  everything else in plain FIFO order")
-        if shrunk.stopped is not None:
-            more = f" (raise {SHRINK_BUDGET_OPTION})" if "replays" in shrunk.stopped else ""
+        if shrunk.ran_out == "replays":
             lines.append(
-                f"  shrinking stopped early: {shrunk.stopped}{more}; "
-                "a simpler schedule may fail too"
+                SHRINK_BUDGET_RAN_OUT.format(
+                    budget=_count(shrunk.budget, "replay"), option=SHRINK_BUDGET_OPTION
+                )
             )
+        elif shrunk.ran_out == "time":
+            lines.append(SHRINK_TIME_RAN_OUT.format(seconds=f"{shrunk.seconds:g}"))
         if shrunk.flaky:
             lines.append("  (replayed once more to describe it, it did not fail the same way)")
     elif post.not_shrunk is not None:
@@ -203,8 +212,12 @@ def report_data(result: SweepResult) -> dict[str, Any]:
     }
 
 
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _seeds(count: int) -> str:
-    return f"{count} seed" if count == 1 else f"{count} seeds"
+    return _count(count, "seed")
 
 
 def summary_line(data: dict[str, Any]) -> str:
