@@ -169,11 +169,14 @@ def _postmortem_lines(item: pytest.Item, post: Postmortem, budget: int) -> list[
             if shrunk.deviations_before == shrunk.deviations_after
             else f"down from {shrunk.deviations_before}"
         )
+        so_far = " found so far" if shrunk.ran_out else ""
         lines.append(
-            f"simplest failing schedule ({_count(shrunk.deviations_after, 'deviation')} "
+            f"simplest failing schedule{so_far} ({_count(shrunk.deviations_after, 'deviation')} "
             f"from FIFO, {before}; {_count(shrunk.replays, 'replay')}):"
         )
-        lines.extend(f"  {line}" for line in shrunk.lines)
+        lines.extend(f"  {line}" for line in shrunk.lines[:SHOWN_DEVIATIONS])
+        if len(shrunk.lines) > SHOWN_DEVIATIONS:
+            lines.append(f"  ... and {len(shrunk.lines) - SHOWN_DEVIATIONS} more")
         if shrunk.deviations_after:
             lines.append("  everything else in plain FIFO order")
         if shrunk.ran_out == "replays":
