@@ -120,6 +120,13 @@ def failure_section(item: pytest.Item, result: SweepResult) -> str:
     )
     if run.schedule:
         lines.append(f"schedule: {run.schedule}")
+    post = failure.postmortem
+    cpu = (
+        f"virtual CPU time spent by {_count(post.cpu_costs, 'callback')} "
+        "(timers due meanwhile fire late)"
+        if post is not None and post.cpu_costs
+        else ""
+    )
     if run.deviation_count:
         shown = run.deviations[:SHOWN_DEVIATIONS]
         more = f", the first {len(shown)} shown" if run.deviation_count > len(shown) else ""
@@ -129,14 +136,12 @@ def failure_section(item: pytest.Item, result: SweepResult) -> str:
             f"{decision.kind}: {decision.detail}"
             for decision in shown
         )
+        if cpu:
+            lines.append(f"  and {cpu}")
+    elif cpu:
+        lines.append(f"choices that differed from FIFO: only {cpu}")
     else:
         lines.append("choices that differed from FIFO: none (the stock loop's order)")
-    post = failure.postmortem
-    if post is not None and post.cpu_costs:
-        lines.append(
-            f"  and virtual CPU time spent by {post.cpu_costs} callback(s) "
-            "(timers due meanwhile fire late)"
-        )
     if run.divergences:
         lines.append(
             f"the program took another path than the recording: {run.divergences} choice "

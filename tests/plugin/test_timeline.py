@@ -130,3 +130,26 @@ def test_trace_file_names_are_made_safe_from_the_test_id() -> None:
     stem = file_stem(long, 0)
     assert len(stem) < 120
     assert stem != file_stem(long.replace("xx]", "xy]"), 0)  # kept apart by a crc32
+
+
+def test_a_seed_that_passes_when_run_again_is_reported_as_not_deterministic(
+    tester: pytest.Pytester,
+) -> None:
+    tester.makepyfile(
+        test_flaky="""
+        import pytest
+
+        RUNS = []
+
+        @pytest.mark.simloop
+        async def test_only_the_first_run_fails():
+            RUNS.append(1)
+            assert len(RUNS) > 1
+        """
+    )
+    lines = section(tester.runpytest("-p", "no:cacheprovider"))
+    assert (
+        "seed 0 passed when run again to record it: the test is not deterministic "
+        "(--simloop-check-determinism shows where two runs part); no timeline, no shrinking"
+    ) in lines
+    assert not any(line.startswith("timeline: ") for line in lines)
