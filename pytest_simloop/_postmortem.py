@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 SHRINK_SECONDS = 30.0
 #: events shown in a failure report's timeline
 TIMELINE_EVENTS = 30
+#: where a report's timeline stops
+BEFORE_END = "before the run ended"
+UP_TO_ERROR = "up to the first error that reached the loop's exception handler"
 
 NOT_REPRODUCED = """\
 seed {seed} passed when run again to record it: the test is not deterministic \
@@ -87,6 +90,8 @@ class Postmortem:
     not_shrunk: str | None = None
     #: callbacks that spent virtual CPU time (deviations the trace does not list)
     cpu_costs: int = 0
+    #: (virtual time, callbacks) when the first error reached the loop's exception handler
+    first_error: tuple[float, int] | None = None
     #: the saved schedule (the simplest one when shrunk)
     schedule_file: Path | None = None
     #: the Chrome trace and HTML timeline of the whole run (--simloop-trace)
@@ -121,12 +126,17 @@ class _Trials:
         return run.error, run.choice_log
 
 
-def until_end(events: Sequence[Event]) -> Sequence[Event]:
-    """The events up to the run's "end" (where clean-up starts), that one included."""
+def until_failure(events: Sequence[Event]) -> tuple[Sequence[Event], str]:
+    """The events up to where the run went wrong, that event included, and
+    what that event is: the first error that reached the loop's exception
+    handler (the run went on after it), else the run's "end", where its
+    clean-up starts."""
     for index, event in enumerate(events):
+        if event.kind == "error":
+            return events[: index + 1], UP_TO_ERROR
         if event.kind == "end":
-            return events[: index + 1]
-    return events
+            return events[: index + 1], BEFORE_END
+    return events, BEFORE_END
 
 
 def _one_line_event(event: Event) -> Event:
@@ -139,21 +149,27 @@ def _one_line_event(event: Event) -> Event:
 
 
 def timeline_lines(events: Sequence[Event], last: int = TIMELINE_EVENTS) -> list[str]:
-    """The report's timeline: the last `last` events before the run ended."""
-    ended = until_end(events)
-    if not ended:
+    """The report's timeline: the last `last` events up to where the run went wrong."""
+    before, where = until_failure(events)
+    if not before:
         return ["timeline: no events recorded"]
-    shown = [_one_line_event(event) for event in ended[-last:]]
+    shown = [_one_line_event(event) for event in before[-last:]]
     body = format_timeline(shown, last=0).splitlines()[1:]
     which = (
-        f"all {len(ended)} events"
-        if len(shown) == len(ended)
-        else f"the last {len(shown)} of {len(ended)} events"
+        f"all {len(before)} events"
+        if len(shown) == len(before)
+        else f"the last {len(shown)} of {len(before)} events"
     )
-    return [
-        f"timeline: {which} before the run ended (t = virtual seconds; * = differs from FIFO):",
+    lines = [
+        f"timeline: {which} {where} (t = virtual seconds; * = differs from FIFO):",
         *(f"  {line}" for line in body),
     ]
+    if where == UP_TO_ERROR:
+        rest = events[len(before) :]
+        end = next((index for index, event in enumerate(rest) if event.kind == "end"), None)
+        more = len(rest) if end is None else end + 1
+        lines.append(f"  ... and {more} more events before the run ended")
+    return lines
 
 
 def examine(
@@ -183,9 +199,13 @@ def examine(
     events = recorded.trace.events
     assert events is not None
     post.timeline = timeline_lines(events)
+    post.first_error = next(
+        ((event.virtual_time, event.step) for event in events if event.kind == "error"), None
+    )
     stem = file_stem(test_id, seed)
     if settings.replay is not None:
-        stem = f"{Path(settings.replay.given).stem}-replay"
+        stem = Path(settings.replay.given).name.removesuffix(".json")
+        stem = f"{stem.removesuffix('.schedule')}-replay"
     if trace_dir is not None:
         title = f"{test_id} seed {seed} ({settings.strategy_name})"
         written = write_exports(events, str(trace_dir), stem, title)

@@ -118,9 +118,15 @@ def failure_section(item: pytest.Item, result: SweepResult) -> str:
     lines.append(
         f"virtual time of the failure: {run.virtual_time:.6f}s, after {run.steps} callbacks"
     )
+    post = failure.postmortem
+    if post is not None and post.first_error is not None:
+        at, steps = post.first_error
+        lines.append(
+            f"  the first error reached the loop's exception handler at t={at:.6f}s, "
+            f"after {steps} callbacks"
+        )
     if run.schedule:
         lines.append(f"schedule: {run.schedule}")
-    post = failure.postmortem
     cpu = (
         f"virtual CPU time spent by {_count(post.cpu_costs, 'callback')} "
         "(timers due meanwhile fire late)"

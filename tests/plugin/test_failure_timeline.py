@@ -38,7 +38,7 @@ def timeline(lines: list[str]) -> tuple[str, list[str]]:
     for index, line in enumerate(lines):
         if line.startswith("timeline: "):
             end = index + 1
-            while end < len(lines) and lines[end].startswith("  "):
+            while end < len(lines) and lines[end].startswith(("    ", "  * ")):
                 end += 1
             return line, lines[index + 1 : end]
     raise AssertionError("no timeline in:\n" + "\n".join(lines))
@@ -153,3 +153,41 @@ def test_a_seed_that_passes_when_run_again_is_reported_as_not_deterministic(
         "(--simloop-check-determinism shows where two runs part); no timeline, no shrinking"
     ) in lines
     assert not any(line.startswith("timeline: ") for line in lines)
+
+
+def test_after_an_error_in_a_callback_the_timeline_stops_where_it_happened(
+    tester: pytest.Pytester,
+) -> None:
+    tester.makepyfile(
+        test_client="""
+        import asyncio
+        import pytest
+
+        @pytest.mark.simloop(strategy="fifo")
+        async def test_reply_after_giving_up():
+            loop = asyncio.get_running_loop()
+            reply = loop.create_future()
+            loop.call_later(0.2, reply.set_result, "pong")  # never checks reply.done()
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.1):
+                    await reply
+            await asyncio.sleep(1)
+        """
+    )
+    lines = section(tester.runpytest("-p", "no:cacheprovider"))
+    assert lines[2] == (
+        "  the first error reached the loop's exception handler at t=0.200000s, after 3 callbacks"
+    )
+    header, events = timeline(lines)
+    assert re.fullmatch(
+        r"timeline: all \d+ events up to the first error that reached the loop's exception "
+        r"handler \(t = virtual seconds; \* = differs from FIFO\):",
+        header,
+    ), header
+    assert events[-2] == "    t=0.200000     loop timer    Future.set_result('pong')"
+    assert events[-1] == (
+        "    t=0.200000     loop error    Exception in callback Future.set_result('pong'): "
+        "InvalidStateError: invalid state"
+    )
+    more = lines[lines.index(events[-1]) + 1]
+    assert re.fullmatch(r"  \.\.\. and \d+ more events before the run ended", more), more

@@ -205,3 +205,14 @@ def test_a_replay_leaves_the_remembered_failing_seeds_alone(tester: pytest.Pytes
     before = remembered.read_text()
     tester.runpytest(TEST_ID, f"--simloop-replay={schedule}").assert_outcomes(failed=1)
     assert remembered.read_text() == before
+
+
+def test_a_replay_writes_its_trace_next_to_the_schedules_name(tester: pytest.Pytester) -> None:
+    tester.makepyfile(test_race=RACE)
+    schedule = saved_schedule(tester.runpytest("-k", "in_order"))
+    replayed = tester.runpytest(TEST_ID, f"--simloop-replay={schedule}", "--simloop-trace=out")
+    stem = schedule.rsplit("/", 1)[1].removesuffix(".schedule.json")
+    lines = section(replayed)
+    assert line_after(lines, r"the whole run, to open in .*") == f"  out/{stem}-replay.trace.json"
+    assert (tester.path / "out" / f"{stem}-replay.html").is_file()
+    assert not (tester.path / "out" / f"{stem}.schedule.json").exists()  # none saved anew
