@@ -408,7 +408,7 @@ def run_item(item: Any, test: Any, kwargs: dict[str, Any]) -> None:
     if never and not plan.pinned and not settings.allow_unexercised:
         seeds = f"{result.stats.seeds} seed{'' if result.stats.seeds == 1 else 's'}"
         lines = [NEVER_HELD.format(name=name, seeds=seeds) for name in never]
-        pytest.fail("\n".join([*lines, NEVER_HELD_HINT]), pytrace=False)
+        _raise(pytest.fail.Exception("\n".join([*lines, NEVER_HELD_HINT]), pytrace=False))
 
 
 def _examine(sweep: Sweep, failure: Failure, config: pytest.Config) -> Postmortem:

@@ -34,6 +34,7 @@ def test_a_sometimes_that_never_held_fails_the_sweep_and_names_it(
         ]
     )
     assert "sometimes('retry happened')" not in result.stdout.str()
+    assert "traceback entries are hidden" not in result.stdout.str()
     assert summary(result)[0].endswith("; sometimes: 'gave up' never, 'retry happened' in 5/20")
 
 
@@ -91,3 +92,22 @@ def test_held_counts_add_up_across_xdist_workers(tester: pytest.Pytester) -> Non
         )
         assert summary(result)[0].endswith("; sometimes: 'never' never, 'rare seed' in 2/200")
     assert "simloop-helper" not in spread.stdout.str()
+
+
+def test_a_hypothesis_test_counts_seeds_not_examples(tester: pytest.Pytester) -> None:
+    tester.makepyfile(
+        test_hyp="""
+        import pytest
+        import simloop
+        from hypothesis import given, settings, strategies as st
+
+        @settings(max_examples=10, database=None)
+        @given(st.integers())
+        @pytest.mark.simloop(seeds=5)
+        async def test_numbers(n):
+            simloop.sometimes(True, "always")
+        """
+    )
+    result = tester.runpytest()
+    result.assert_outcomes(passed=1)
+    assert summary(result)[0].endswith("; sometimes: 'always' in 5/5")
