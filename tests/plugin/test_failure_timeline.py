@@ -184,10 +184,14 @@ def test_after_an_error_in_a_callback_the_timeline_stops_where_it_happened(
         r"handler \(t = virtual seconds; \* = differs from FIFO\):",
         header,
     ), header
-    assert events[-2] == "    t=0.200000     loop timer    Future.set_result('pong')"
-    assert events[-1] == (
-        "    t=0.200000     loop error    Exception in callback Future.set_result('pong'): "
-        "InvalidStateError: invalid state"
-    )
+    # (3.13 shows a built-in method's handle without its arguments)
+    assert re.fullmatch(
+        r"    t=0\.200000     loop timer    Future\.set_result\(('pong')?\)", events[-2]
+    ), events[-2]
+    assert re.fullmatch(
+        r"    t=0\.200000     loop error    Exception in callback Future\.set_result\(('pong')?\): "
+        r"InvalidStateError: invalid state",
+        events[-1],
+    ), events[-1]
     more = lines[lines.index(events[-1]) + 1]
     assert re.fullmatch(r"  \.\.\. and \d+ more events before the run ended", more), more
