@@ -36,6 +36,10 @@ SCHEDULE_FOR_ANOTHER_TEST = """\
 selected too; a schedule replays the test it was recorded for, so select only that test:
   pytest '{recorded}' {REPLAY_OPTION}={value}\
 """
+SCHEDULE_TEST_NOT_SELECTED = """\
+{REPLAY_OPTION}={value}: the schedule was recorded for {recorded}, which is not among \
+the selected simloop tests (renamed, deselected, or no longer marked simloop?)\
+"""
 SCHEDULE_OF_HYPOTHESIS_TEST = """\
 {REPLAY_OPTION}: {nodeid} is a Hypothesis test, whose failures replay by seed \
 (--simloop-seed=S), not by schedule\
@@ -68,6 +72,15 @@ class RecordedSchedule:
         if is_hypothesis:
             raise pytest.UsageError(
                 SCHEDULE_OF_HYPOTHESIS_TEST.format(REPLAY_OPTION=REPLAY_OPTION, nodeid=nodeid)
+            )
+
+    def check_replayed(self, selected: list[str]) -> None:
+        """A `pytest.UsageError` unless the test it was recorded for is `selected`."""
+        if self.test not in selected:
+            raise pytest.UsageError(
+                SCHEDULE_TEST_NOT_SELECTED.format(
+                    REPLAY_OPTION=REPLAY_OPTION, value=self.given, recorded=self.test
+                )
             )
 
 

@@ -112,6 +112,26 @@ def test_a_schedule_replays_only_the_test_it_was_recorded_for(tester: pytest.Pyt
     ]
 
 
+def test_a_schedule_replays_its_test_when_others_are_deselected(tester: pytest.Pytester) -> None:
+    tester.makepyfile(test_race=RACE)
+    schedule = saved_schedule(tester.runpytest("-k", "in_order"))
+    result = tester.runpytest("-k", "in_order", f"--simloop-replay={schedule}")
+    result.assert_outcomes(failed=1)
+
+
+def test_a_schedule_whose_test_is_not_selected_is_a_usage_error(tester: pytest.Pytester) -> None:
+    tester.makepyfile(test_race=RACE)
+    schedule = saved_schedule(tester.runpytest("-k", "in_order"))
+    tester.makepyfile(test_race=RACE.replace("test_workers_finish_in_order", "test_renamed"))
+    result = tester.runpytest(f"--simloop-replay={schedule}", "-k", "renamed")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert result.errlines[0] == (
+        f"ERROR: --simloop-replay={schedule}: the schedule was recorded for {TEST_ID}, which "
+        "is not among the selected simloop tests (renamed, deselected, or no longer marked "
+        "simloop?)"
+    )
+
+
 @pytest.mark.parametrize(
     ("content", "error"),
     [
