@@ -427,8 +427,11 @@ def _examine(sweep: Sweep, failure: Failure, config: pytest.Config) -> Postmorte
             is_hypothesis=sweep.is_hypothesis,
             progress=sweep.progress,
         )
-    except Exception as error:  # the test's failure is reported whatever happens here
-        return Postmortem(notes=[f"simloop could not examine seed {failure.seed}: {error!r}"])
+    # The test's failure is reported whatever happens here (a replay that
+    # skips, a bug in the plugin).
+    except (Exception, pytest.skip.Exception, pytest.xfail.Exception) as error:
+        note = f"simloop could not examine seed {failure.seed}: {type(error).__name__}: {error}"
+        return Postmortem(notes=[note])
     finally:
         if sweep.progress is not None:
             sweep.progress.finish()

@@ -195,3 +195,23 @@ def test_after_an_error_in_a_callback_the_timeline_stops_where_it_happened(
     ), events[-1]
     more = lines[lines.index(events[-1]) + 1]
     assert re.fullmatch(r"  \.\.\. and \d+ more events before the run ended", more), more
+
+
+def test_a_failure_stays_a_failure_whatever_its_second_run_does(tester: pytest.Pytester) -> None:
+    tester.makepyfile(
+        test_odd="""
+        import pytest
+
+        RUNS = []
+
+        @pytest.mark.simloop
+        async def test_fails_then_skips():
+            RUNS.append(1)
+            if len(RUNS) > 1:
+                pytest.skip("second run")
+            assert False, "first run"
+        """
+    )
+    result = tester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    assert "simloop could not examine seed 0: Skipped: second run" in section(result)
