@@ -12,24 +12,34 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from ._schedules import RecordedSchedule
 
 SEEDS_OPTION = "--simloop-seeds"
 SEED_OPTION = "--simloop-seed"
 SEED_RANGE_OPTION = "--simloop-seed-range"
 STRATEGY_OPTION = "--simloop-strategy"
 CHECK_DETERMINISM_OPTION = "--simloop-check-determinism"
+SHRINK_BUDGET_OPTION = "--simloop-shrink-budget"
+TRACE_OPTION = "--simloop-trace"
+REPLAY_OPTION = "--simloop-replay"
 
 SEEDS_INI = "simloop_seeds"
 SEED_INI = "simloop_seed"
 SEED_RANGE_INI = "simloop_seed_range"
 STRATEGY_INI = "simloop_strategy"
 CHECK_DETERMINISM_INI = "simloop_check_determinism"
+SHRINK_BUDGET_INI = "simloop_shrink_budget"
 
 DEFAULT_SEEDS = 100
 DEFAULT_STRATEGY = "random"
+#: replays a failing seed's schedule may spend on shrinking it (0: no shrinking)
+DEFAULT_SHRINK_BUDGET = 200
 #: the value of --simloop-seed that replays each test's last failing seed
 LAST = "last"
 
@@ -44,6 +54,14 @@ to replay each test's last failing seed (kept in pytest's cache)\
 BAD_SEED_RANGE = """\
 {source}: {value!r} is not a valid seed range; expected START:STOP with integers \
 0 <= START < STOP, meaning seeds START to STOP-1, e.g. {SEED_RANGE_OPTION}=0:1000\
+"""
+BAD_SHRINK_BUDGET = """\
+{source}: {value!r} is not a valid shrink budget; expected a number of replays, \
+0 or more (0 turns shrinking off), e.g. {SHRINK_BUDGET_OPTION}=500\
+"""
+REPLAY_WITH_OTHER_SEEDS = """\
+{REPLAY_OPTION} replays one recorded schedule, whose file says its seed and \
+strategy; do not combine it with {other}\
 """
 BAD_STRATEGY = """\
 {source}: {value!r} is not a simloop strategy; expected one of: {names}\
@@ -85,8 +103,8 @@ seed's simulation. Make {fixture!r} an async fixture.\
 MARKER_HELP = (
     "simloop(seeds=None, seed=None, strategy=None, time_limit=None, step_limit=None, "
     "allow_deadlock=False, allow_livelock=False, allow_unhandled=False, "
-    "allow_pending=False, allow_open_transports=False): run this async test on "
-    "simloop's virtual-time loop under many seeds"
+    "allow_pending=False, allow_open_transports=False, allow_unexercised=False, "
+    "shrink=True): run this async test on simloop's virtual-time loop under many seeds"
 )
 
 _FLAGS = (
@@ -95,8 +113,9 @@ _FLAGS = (
     "allow_unhandled",
     "allow_pending",
     "allow_open_transports",
+    "allow_unexercised",
 )
-MARKER_ARGUMENTS = ("seeds", "seed", "strategy", "time_limit", "step_limit", *_FLAGS)
+MARKER_ARGUMENTS = ("seeds", "seed", "strategy", "time_limit", "step_limit", "shrink", *_FLAGS)
 
 
 @dataclass(frozen=True)
@@ -143,6 +162,11 @@ class RunOptions:
     cli_strategy: str | None
     ini_strategy: str | None
     check_determinism: bool
+    shrink_budget: int = DEFAULT_SHRINK_BUDGET
+    #: where failing seeds' traces and schedules are written (--simloop-trace)
+    trace_dir: Path | None = None
+    #: the schedule every selected simloop test replays (--simloop-replay)
+    replay: RecordedSchedule | None = None
 
     @property
     def plan(self) -> SeedPlan:
@@ -171,6 +195,14 @@ class TestSettings:
     allow_pending: bool
     allow_open_transports: bool
     check_determinism: bool
+    #: a `sometimes()` that never held in a sweep does not fail the test
+    allow_unexercised: bool = False
+    #: replays a failing seed may spend on shrinking its schedule (0: none)
+    shrink_budget: int = DEFAULT_SHRINK_BUDGET
+    #: why the schedule of a failing seed is not shrunk (None: it is)
+    no_shrink_reason: str | None = None
+    #: the recorded schedule this test replays, instead of exploring seeds
+    replay: RecordedSchedule | None = None
 
 
 # -- parsing -----------------------------------------------------------------
@@ -209,6 +241,17 @@ def parse_seed_range(value: str, source: str) -> range:
             BAD_SEED_RANGE.format(source=source, value=value, SEED_RANGE_OPTION=SEED_RANGE_OPTION)
         )
     return range(start, stop)
+
+
+def parse_shrink_budget(value: str, source: str) -> int:
+    number = _int(value)
+    if number is None or number < 0:
+        raise pytest.UsageError(
+            BAD_SHRINK_BUDGET.format(
+                source=source, value=value, SHRINK_BUDGET_OPTION=SHRINK_BUDGET_OPTION
+            )
+        )
+    return number
 
 
 def strategy_names() -> list[str]:
@@ -293,6 +336,38 @@ def read_run_options(config: pytest.Config) -> RunOptions:
     check = config.getoption("simloop_check_determinism") or parse_flag(
         config.getini(CHECK_DETERMINISM_INI), f"ini {CHECK_DETERMINISM_INI}"
     )
+    budget_text = config.getoption("simloop_shrink_budget")
+    if budget_text is not None:
+        shrink_budget = parse_shrink_budget(budget_text, SHRINK_BUDGET_OPTION)
+    elif config.getini(SHRINK_BUDGET_INI):
+        shrink_budget = parse_shrink_budget(
+            config.getini(SHRINK_BUDGET_INI), f"ini {SHRINK_BUDGET_INI}"
+        )
+    else:
+        shrink_budget = DEFAULT_SHRINK_BUDGET
+    here = config.invocation_params.dir
+    trace_text = config.getoption("simloop_trace")
+    replay = None
+    replay_text = config.getoption("simloop_replay")
+    if replay_text:
+        from ._schedules import load_schedule
+
+        given = [
+            f"{name}={value}"
+            for name, value in (
+                (SEED_OPTION, config.getoption("simloop_seed")),
+                (SEED_RANGE_OPTION, config.getoption("simloop_seed_range")),
+                (SEEDS_OPTION, config.getoption("simloop_seeds")),
+                (STRATEGY_OPTION, cli_strategy),
+            )
+            if value
+        ]
+        if given:
+            raise pytest.UsageError(
+                REPLAY_WITH_OTHER_SEEDS.format(REPLAY_OPTION=REPLAY_OPTION, other=given[0])
+            )
+        replay = load_schedule(replay_text, here)
+        cli_plan = SeedPlan.one(replay.seed)
     return RunOptions(
         cli_plan=cli_plan,
         ini_plan=ini_plan,
@@ -301,6 +376,9 @@ def read_run_options(config: pytest.Config) -> RunOptions:
             parse_strategy(ini_strategy, f"ini {STRATEGY_INI}") if ini_strategy else None
         ),
         check_determinism=bool(check),
+        shrink_budget=shrink_budget,
+        trace_dir=here / trace_text if trace_text else None,
+        replay=replay,
     )
 
 
@@ -338,11 +416,33 @@ def add_options(parser: pytest.Parser) -> None:
         default=False,
         help="Run every seed twice and fail a test whose two runs differ.",
     )
+    group.addoption(
+        SHRINK_BUDGET_OPTION,
+        dest="simloop_shrink_budget",
+        metavar="N",
+        help="Replays a failing seed may spend on shrinking its schedule to the simplest "
+        f"that still fails (default {DEFAULT_SHRINK_BUDGET}; 0 turns shrinking off).",
+    )
+    group.addoption(
+        TRACE_OPTION,
+        dest="simloop_trace",
+        metavar="DIR",
+        help="Write each failing seed's whole run into DIR as a Chrome trace (Perfetto, "
+        "chrome://tracing) and an HTML timeline, with its schedules.",
+    )
+    group.addoption(
+        REPLAY_OPTION,
+        dest="simloop_replay",
+        metavar="FILE",
+        help="Run the selected simloop test once on the schedule saved in FILE (a "
+        "failure report prints the command).",
+    )
     parser.addini(SEEDS_INI, f"Default for {SEEDS_OPTION}.", default="")
     parser.addini(SEED_INI, f"Default for {SEED_OPTION}.", default="")
     parser.addini(SEED_RANGE_INI, f"Default for {SEED_RANGE_OPTION}.", default="")
     parser.addini(STRATEGY_INI, f"Default for {STRATEGY_OPTION}.", default="")
     parser.addini(CHECK_DETERMINISM_INI, f"Default for {CHECK_DETERMINISM_OPTION}.", default="")
+    parser.addini(SHRINK_BUDGET_INI, f"Default for {SHRINK_BUDGET_OPTION}.", default="")
 
 
 # -- markers -----------------------------------------------------------------
@@ -445,10 +545,21 @@ def settings_for(run: RunOptions, marker: Mapping[str, Any], nodeid: str) -> Tes
             "a positive number of callbacks",
         )
     flags = {}
-    for flag in _FLAGS:
-        value = marker.get(flag, False)
+    for flag in (*_FLAGS, "shrink"):
+        value = marker.get(flag, flag == "shrink")
         _check(nodeid, flag, value, isinstance(value, bool), "True or False")
         flags[flag] = value
+    shrink = flags.pop("shrink")
+    no_shrink_reason = None
+    if not shrink:
+        no_shrink_reason = "shrinking is off for this test (shrink=False on its marker)"
+    elif run.shrink_budget == 0:
+        no_shrink_reason = f"shrinking is off ({SHRINK_BUDGET_OPTION}=0)"
+    if run.replay is not None:
+        from simloop.strategies import Replay
+
+        strategy, name = Replay(run.replay.log), "replay"
+        no_shrink_reason = "a replay runs the recorded schedule as it is"
     return TestSettings(
         plan=plan,
         strategy=strategy,
@@ -457,5 +568,8 @@ def settings_for(run: RunOptions, marker: Mapping[str, Any], nodeid: str) -> Tes
         time_limit=None if time_limit is None else float(time_limit),
         step_limit=step_limit,
         check_determinism=run.check_determinism,
+        shrink_budget=0 if no_shrink_reason else run.shrink_budget,
+        no_shrink_reason=no_shrink_reason,
+        replay=run.replay,
         **flags,
     )

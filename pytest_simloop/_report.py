@@ -9,21 +9,33 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ._options import STRATEGY_OPTION, RunOptions
+from ._options import REPLAY_OPTION, SHRINK_BUDGET_OPTION, STRATEGY_OPTION, RunOptions
 
 if TYPE_CHECKING:
+    from ._postmortem import Postmortem
     from ._sweep import SweepResult
 
 #: the key of a test report's simloop data (a dict of plain values)
 REPORT_KEY = "simloop"
 #: deviations from FIFO listed in a failure report
 SHOWN_DEVIATIONS = 10
+
+SHRINK_BUDGET_RAN_OUT = """\
+  shrinking stopped early: its budget of {budget} ran out ({option}=N gives more); \
+a simpler schedule may fail too\
+"""
+SHRINK_TIME_RAN_OUT = """\
+  shrinking stopped early: its time limit of {seconds} seconds ran out; a simpler \
+schedule may fail too\
+"""
 #: progress: first shown after this many seconds of one sweep, then refreshed
 PROGRESS_AFTER = 2.0
 PROGRESS_EVERY = 0.25
@@ -35,6 +47,12 @@ _real_clock = time.perf_counter
 
 def header(options: RunOptions) -> str:
     """The header line: which seeds and strategy, and the flags that select them again."""
+    if options.replay is not None:
+        recorded = options.replay
+        return (
+            f"simloop: replaying the schedule in {recorded.given} "
+            f"(seed {recorded.seed} of {recorded.test}, strategy {recorded.strategy})"
+        )
     plan, strategy = options.plan, options.strategy
     flags = [plan.flag(), f"{STRATEGY_OPTION}={strategy}"]
     line = f"simloop: {plan.describe()}, strategy {strategy} ({' '.join(flags)})"
@@ -45,21 +63,33 @@ def header(options: RunOptions) -> str:
     return line
 
 
+def shown_path(config: pytest.Config, path: Path) -> str:
+    """`path` as the user would type it, from where pytest was started."""
+    try:
+        relative = os.path.relpath(path, config.invocation_params.dir)
+    except ValueError:  # another drive
+        relative = str(path)
+    return relative.replace(os.sep, "/")
+
+
+def _quoted_test(item: pytest.Item, nodeid: str) -> str:
+    path, _, rest = nodeid.partition("::")
+    relative = shown_path(item.config, item.config.rootpath / path)
+    target = f"{relative}::{rest}" if rest else relative
+    return "'" + target.replace("'", "'\"'\"'") + "'"
+
+
 def replay_command(item: pytest.Item, nodeid: str, seed: int, strategy: str | None) -> str:
     """The command that replays `seed` of the test, from where pytest was started."""
-    path, _, rest = nodeid.partition("::")
-    invocation = item.config.invocation_params.dir
-    full = item.config.rootpath / path
-    try:
-        relative = os.path.relpath(full, invocation)
-    except ValueError:  # another drive
-        relative = str(full)
-    target = f"{relative.replace(os.sep, '/')}::{rest}" if rest else relative
-    quoted = "'" + target.replace("'", "'\"'\"'") + "'"
-    command = f"pytest {quoted} --simloop-seed={seed}"
+    command = f"pytest {_quoted_test(item, nodeid)} --simloop-seed={seed}"
     if strategy is not None:
         command += f" {STRATEGY_OPTION}={strategy}"
     return command
+
+
+def schedule_command(item: pytest.Item, nodeid: str, schedule: str) -> str:
+    """The command that runs the test once on the schedule file `schedule`."""
+    return f"pytest {_quoted_test(item, nodeid)} {REPLAY_OPTION}={shlex.quote(schedule)}"
 
 
 def failure_section(item: pytest.Item, result: SweepResult) -> str:
@@ -67,7 +97,14 @@ def failure_section(item: pytest.Item, result: SweepResult) -> str:
     assert failure is not None
     settings, run = result.settings, failure.run
     lines = []
-    if failure.remembered:
+    if settings.replay is not None:
+        recorded = settings.replay
+        simplest = "the simplest failing schedule of " if recorded.shrunk else ""
+        lines.append(
+            f"the schedule in {recorded.given} failed ({simplest}seed {recorded.seed}, "
+            f"strategy {recorded.strategy})"
+        )
+    elif failure.remembered:
         lines.append(
             f"seed {failure.seed} failed; it had failed before and was tried first "
             f"(strategy {settings.strategy_name})"
@@ -81,8 +118,21 @@ def failure_section(item: pytest.Item, result: SweepResult) -> str:
     lines.append(
         f"virtual time of the failure: {run.virtual_time:.6f}s, after {run.steps} callbacks"
     )
+    post = failure.postmortem
+    if post is not None and post.first_error is not None:
+        at, steps = post.first_error
+        lines.append(
+            f"  the first error reached the loop's exception handler at t={at:.6f}s, "
+            f"after {steps} callbacks"
+        )
     if run.schedule:
         lines.append(f"schedule: {run.schedule}")
+    cpu = (
+        f"virtual CPU time spent by {_count(post.cpu_costs, 'callback')} "
+        "(timers due meanwhile fire late)"
+        if post is not None and post.cpu_costs
+        else ""
+    )
     if run.deviation_count:
         shown = run.deviations[:SHOWN_DEVIATIONS]
         more = f", the first {len(shown)} shown" if run.deviation_count > len(shown) else ""
@@ -92,12 +142,73 @@ def failure_section(item: pytest.Item, result: SweepResult) -> str:
             f"{decision.kind}: {decision.detail}"
             for decision in shown
         )
+        if cpu:
+            lines.append(f"  and {cpu}")
+    elif cpu:
+        lines.append(f"choices that differed from FIFO: only {cpu}")
     else:
         lines.append("choices that differed from FIFO: none (the stock loop's order)")
+    if run.divergences:
+        lines.append(
+            f"the program took another path than the recording: {run.divergences} choice "
+            "point(s) had no recorded answer and got FIFO's"
+        )
+    if post is not None:
+        lines.extend(_postmortem_lines(item, post, settings.shrink_budget))
+    if settings.replay is not None:
+        lines.append("replay it again:")
+        lines.append(f"  {schedule_command(item, result.test_id, settings.replay.given)}")
+        return "\n".join(lines)
     strategy = settings.strategy_name if settings.strategy_from_cli else None
     lines.append(f"replay it (SimLoop seed {run.loop_seed}):")
     lines.append(f"  {replay_command(item, result.test_id, failure.seed, strategy)}")
+    if post is not None and post.schedule_file is not None:
+        which = "the simplest failing schedule" if post.shrunk else "its schedule"
+        lines.append(f"replay {which} alone:")
+        schedule = shown_path(item.config, post.schedule_file)
+        lines.append(f"  {schedule_command(item, result.test_id, schedule)}")
     return "\n".join(lines)
+
+
+def _postmortem_lines(item: pytest.Item, post: Postmortem, budget: int) -> list[str]:
+    """The simplest failing schedule, the timeline, the files written."""
+    lines: list[str] = []
+    shrunk = post.shrunk
+    if shrunk is not None:
+        before = (
+            "as found"
+            if shrunk.deviations_before == shrunk.deviations_after
+            else f"down from {shrunk.deviations_before}"
+        )
+        so_far = " found so far" if shrunk.ran_out else ""
+        lines.append(
+            f"simplest failing schedule{so_far} ({_count(shrunk.deviations_after, 'deviation')} "
+            f"from FIFO, {before}; {_count(shrunk.replays, 'replay')}):"
+        )
+        lines.extend(f"  {line}" for line in shrunk.lines[:SHOWN_DEVIATIONS])
+        if len(shrunk.lines) > SHOWN_DEVIATIONS:
+            lines.append(f"  ... and {len(shrunk.lines) - SHOWN_DEVIATIONS} more")
+        if shrunk.deviations_after:
+            lines.append("  everything else in plain FIFO order")
+        if shrunk.ran_out == "replays":
+            lines.append(
+                SHRINK_BUDGET_RAN_OUT.format(
+                    budget=_count(shrunk.budget, "replay"), option=SHRINK_BUDGET_OPTION
+                )
+            )
+        elif shrunk.ran_out == "time":
+            lines.append(SHRINK_TIME_RAN_OUT.format(seconds=f"{shrunk.seconds:g}"))
+        if shrunk.flaky:
+            lines.append("  (replayed once more to describe it, it did not fail the same way)")
+    elif post.not_shrunk is not None:
+        lines.append(post.not_shrunk)
+    lines.extend(post.notes)
+    lines.extend(post.timeline)
+    if post.trace_files:
+        shown = [shown_path(item.config, path) for path in post.trace_files]
+        lines.append("the whole run, to open in Perfetto (ui.perfetto.dev) or a browser:")
+        lines.extend(f"  {path}" for path in shown)
+    return lines
 
 
 def report_data(result: SweepResult) -> dict[str, Any]:
@@ -111,11 +222,16 @@ def report_data(result: SweepResult) -> dict[str, Any]:
         "seconds": result.seconds,
         "failed_seed": None if failure is None else failure.seed,
         "passed_before": None if failure is None else failure.passed_before,
+        "sometimes": dict(sorted(result.stats.sometimes.items())),
     }
 
 
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _seeds(count: int) -> str:
-    return f"{count} seed" if count == 1 else f"{count} seeds"
+    return _count(count, "seed")
 
 
 def summary_line(data: dict[str, Any]) -> str:
@@ -124,10 +240,18 @@ def summary_line(data: dict[str, Any]) -> str:
     kinds = ", ".join(data["kinds"]) or "none"
     verdict = f"failed at seed {data['failed_seed']}; " if data["failed_seed"] is not None else ""
     schedules = "schedule" if data["schedules"] == 1 else "schedules"
-    return (
+    line = (
         f"{data['nodeid']}: {verdict}{_seeds(seeds)} in {seconds:.2f}s{rate}, "
         f"{data['schedules']} distinct {schedules}, choice points: {kinds}"
     )
+    sometimes = data.get("sometimes") or {}
+    if sometimes:
+        held = [
+            f"{name!r} in {count}/{seeds}" if count else f"{name!r} never"
+            for name, count in sometimes.items()
+        ]
+        line += f"; sometimes: {', '.join(held)}"
+    return line
 
 
 class Progress:
@@ -153,9 +277,16 @@ class Progress:
         now = _real_clock()
         if now < self._next or self._reporter is None:
             return
-        self._next = now + (PROGRESS_EVERY if self._tty else PROGRESS_LOG_EVERY)
         elapsed = now - self._started
-        status = f"simloop: {self._label}: {done}/{total} seeds, {done / elapsed:.0f} seeds/s"
+        self.status(f"{done}/{total} seeds, {done / elapsed:.0f} seeds/s", now)
+
+    def status(self, text: str, now: float | None = None) -> None:
+        """Show `text` as this sweep's status (at most every `PROGRESS_EVERY` seconds)."""
+        now = _real_clock() if now is None else now
+        if now < self._next or self._reporter is None:
+            return
+        self._next = now + (PROGRESS_EVERY if self._tty else PROGRESS_LOG_EVERY)
+        status = f"simloop: {self._label}: {text}"
         with self._uncaptured():
             if self._tty:
                 sys.stdout.write(f"\x1b7 [{status}]\x1b[K\x1b8")

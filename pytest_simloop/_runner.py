@@ -18,6 +18,7 @@ import pytest
 import simloop
 from simloop._trace import Decision, Trace, first_divergence, without_addresses
 from simloop.run import run_on
+from simloop.strategies import ChoiceLog, Strategy
 
 from ._fixtures import FixtureRun
 from ._options import TestSettings
@@ -55,8 +56,16 @@ class SimRun:
     deviation_count: int
     schedule: str
     loop_seed: int
-    #: the run's trace with every event, only while checking determinism
+    #: the run's trace with every event, when recorded (a determinism check, a report)
     trace: Trace | None = field(default=None, repr=False)
+    #: `simloop.sometimes` names of the run, and whether each held
+    sometimes: dict[str, bool] = field(default_factory=dict)
+    #: every answer of every choice point, when logged (to save or shrink the schedule)
+    choice_log: ChoiceLog | None = field(default=None, repr=False)
+    #: questions a replayed recording could not answer (the program took another path)
+    divergences: int = 0
+    #: what ran: the test (a Hypothesis example) and its values, to run it again
+    call: tuple[TestFactory, Mapping[str, object]] | None = field(default=None, repr=False)
 
 
 class Simulation:
@@ -65,6 +74,8 @@ class Simulation:
     def __init__(self, settings: TestSettings, test_id: str) -> None:
         self.settings = settings
         self.test_id = test_id
+        #: the test function's name (with its parameters)
+        self.test_name = test_id.rpartition("::")[2]
         self._strategy = simloop.strategies.resolve(settings.strategy)  # type: ignore[arg-type]
         #: the last run, for a Hypothesis test whose last example is the one it reports
         self.last: SimRun | None = None
@@ -85,8 +96,26 @@ class Simulation:
                 assert outcome.error is not None
                 outcome.error.add_note(NOT_DETERMINISTIC.format(seed=seed, where=difference))
             outcome.trace = None
+        outcome.call = (make_test, values)
         self.last = outcome
         return outcome
+
+    def rerun(
+        self,
+        seed: int,
+        make_test: TestFactory,
+        values: Mapping[str, object],
+        *,
+        strategy: Strategy | None = None,
+        record: bool = False,
+        log_choices: bool = False,
+    ) -> SimRun:
+        """Run seed `seed` once more, to look at it: recording its events,
+        logging its choices, or on another strategy (a `Replay` while shrinking).
+        The loop seed stays the seed's, so the program's own randomness is the same."""
+        return self._run_once(
+            seed, make_test, values, record=record, strategy=strategy, log_choices=log_choices
+        )
 
     def _run_once(
         self,
@@ -95,15 +124,17 @@ class Simulation:
         values: Mapping[str, object],
         *,
         record: bool,
+        strategy: Strategy | None = None,
+        log_choices: bool = False,
     ) -> SimRun:
         __tracebackhide__ = True
         settings = self.settings
-        options: dict[str, Any] = {"record": record}
+        options: dict[str, Any] = {"record": record, "log_choices": log_choices}
         if settings.time_limit is not None:
             options["time_limit"] = settings.time_limit
         if settings.step_limit is not None:
             options["step_limit"] = settings.step_limit
-        loop = simloop.SimLoop(loop_seed(self.test_id, seed), self._strategy, **options)
+        loop = simloop.SimLoop(loop_seed(self.test_id, seed), strategy or self._strategy, **options)
         # (virtual time, callbacks) when the test raised or returned
         ended: list[tuple[float, int]] = []
 
@@ -124,10 +155,13 @@ class Simulation:
                 raise problems[0]
 
         error: BaseException | None = None
+        coroutine = main()
+        # What timelines and hang reports call the main task's coroutine.
+        coroutine.__qualname__ = self.test_name  # type: ignore[attr-defined]
         try:
             run_on(
                 loop,
-                main(),
+                coroutine,
                 fail_on_pending=not settings.allow_pending,
                 fail_on_open_transports=not settings.allow_open_transports,
                 fail_on_unhandled=not settings.allow_unhandled,
@@ -154,6 +188,9 @@ class Simulation:
             schedule=loop.choices.describe(),
             loop_seed=loop.seed,
             trace=trace if record else None,
+            sometimes=loop.sometimes,
+            choice_log=loop.choice_log,
+            divergences=len(getattr(loop.choices.schedule, "divergences", ())),
         )
 
 

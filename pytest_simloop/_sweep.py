@@ -12,7 +12,8 @@ import gc
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -23,12 +24,22 @@ from ._runner import SimRun, Simulation, TestFactory, for_report
 from ._seeds import FailureMemory
 from ._xdist import PART_ARGUMENT, BlockResult, Pool, parts, pool_root, primary_nodeid
 
+if TYPE_CHECKING:
+    from ._postmortem import Postmortem
+
 NOT_REPRODUCED = """\
 seed {seed} failed on another xdist worker but passed when replayed on this one: \
 the test is not deterministic (run it with --simloop-check-determinism to see where \
 two runs part)"""
 NOTHING_REMEMBERED = """\
 --simloop-seed=last: no failing seed of this test is remembered (strategy {strategy})"""
+NEVER_HELD = """\
+sometimes({name!r}) never held in {seeds}: the run never exercised it\
+"""
+NEVER_HELD_HINT = """\
+(a sweep that never saw it did not test it; if it may stay unexercised, mark the \
+test @pytest.mark.simloop(allow_unexercised=True))\
+"""
 
 _real_clock = time.perf_counter
 #: a full garbage collection every this many simulations of a sweep
@@ -69,6 +80,8 @@ class Stats:
     seeds: int = 0
     digests: set[int] = field(default_factory=set)
     kinds: set[str] = field(default_factory=set)
+    #: every `simloop.sometimes` name seen, and in how many seeds it held
+    sometimes: dict[str, int] = field(default_factory=dict)
 
     def add(self, run: SimRun) -> None:
         self.digests.add(int(run.digest[:16], 16))
@@ -78,6 +91,18 @@ class Stats:
         self.seeds += block.ran
         self.digests.update(int(digest, 16) for digest in block.digests)
         self.kinds.update(block.kinds)
+        for name, held in block.sometimes.items():
+            self.sometimes[name] = self.sometimes.get(name, 0) + held
+
+    def never_held(self) -> list[str]:
+        """The `sometimes` names that held in no seed."""
+        return sorted(name for name, held in self.sometimes.items() if not held)
+
+
+def count_sometimes(counts: dict[str, int], seen: dict[str, bool]) -> None:
+    """Add one seed's `sometimes` outcomes to `counts` (name -> seeds it held in)."""
+    for name, held in seen.items():
+        counts[name] = counts.get(name, 0) + held
 
 
 @dataclass
@@ -88,6 +113,8 @@ class Failure:
     passed_before: int
     #: it had failed before and was tried first
     remembered: bool
+    #: the second look at it: timeline, simplest schedule, files
+    postmortem: Postmortem | None = None
 
 
 @dataclass
@@ -160,14 +187,28 @@ class Sweep:
         if not self.is_hypothesis:
             run = self.simulation.run(seed, self.call_test, self.funcargs)
             self.stats.add(run)
+            if run.sometimes:
+                count_sometimes(self.stats.sometimes, run.sometimes)
             self.heap.after_run()
             return run
+        last = self._run_examples(seed)
+        if last.sometimes:
+            count_sometimes(self.stats.sometimes, last.sometimes)
+        return last
+
+    def _run_examples(self, seed: int) -> SimRun:
+        """Seed `seed` of a Hypothesis test: each example its own simulation.
+        The run returned is the last example's, with what every example's
+        `sometimes` saw."""
+        seen: dict[str, bool] = {}
 
         def run_example(make_test: TestFactory, kwargs: dict[str, Any]) -> None:
             __tracebackhide__ = True
             values = {**self.funcargs, **kwargs}
             run = self.simulation.run(seed, make_test, values)
             self.stats.add(run)
+            for name, held in run.sometimes.items():
+                seen[name] = seen.get(name, False) or held
             self.heap.after_run()
             if run.error is not None:
                 raise run.error
@@ -179,13 +220,15 @@ class Sweep:
             last = self.simulation.last
             assert last is not None
             last.error = error
+            last.sometimes = seen
             return last
         finally:
             _current_example.reset(token)
         last = self.simulation.last
         if last is None:  # every example was rejected or skipped
-            return SimRun(None, 0.0, 0, "0" * 32, frozenset(), [], 0, "", 0)
+            return SimRun(None, 0.0, 0, "0" * 32, frozenset(), [], 0, "", 0, sometimes=seen)
         last.error = None
+        last.sometimes = seen
         return last
 
     # -- the sweep -----------------------------------------------------------
@@ -212,6 +255,8 @@ class Sweep:
         seconds = _real_clock() - started
         if self.progress is not None:
             self.progress.finish()
+        if self.settings.replay is not None:  # not a seed of the test's strategy
+            return SweepResult(self.test_id, self.settings, self.stats, seconds, failure)
         memory_seeds = self.remembered()
         passed = [seed for seed in memory_seeds if failure is None or seed != failure.seed]
         if failure is not None and failure.remembered:
@@ -265,6 +310,8 @@ class Sweep:
                     result.ran += 1
                     result.digests.append(run.digest[:16])
                     kinds.update(run.kinds)
+                    if run.sometimes:
+                        count_sometimes(result.sometimes, run.sometimes)
                     if run.error is not None:
                         result.failed = seed
                         failures[seed] = run
@@ -351,10 +398,43 @@ def run_item(item: Any, test: Any, kwargs: dict[str, Any]) -> None:
         return
     result = sweep.explore(pool)
     item.stash[RESULT] = result
-    if result.failure is not None:
-        error = result.failure.run.error
+    failure = result.failure
+    if failure is not None:
+        error = failure.run.error
         assert error is not None
+        failure.postmortem = _examine(sweep, failure, config)
         _raise(for_report(error))
+    never = result.stats.never_held()
+    if never and not plan.pinned and not settings.allow_unexercised:
+        seeds = f"{result.stats.seeds} seed{'' if result.stats.seeds == 1 else 's'}"
+        lines = [NEVER_HELD.format(name=name, seeds=seeds) for name in never]
+        _raise(pytest.fail.Exception("\n".join([*lines, NEVER_HELD_HINT]), pytrace=False))
+
+
+def _examine(sweep: Sweep, failure: Failure, config: pytest.Config) -> Postmortem:
+    """The failing seed's second look; what went wrong in it, if it goes wrong."""
+    from ._item import RUN_OPTIONS
+    from ._postmortem import Postmortem, examine
+
+    trace_dir: Path | None = config.stash[RUN_OPTIONS].trace_dir
+    try:
+        return examine(
+            sweep.simulation,
+            failure.seed,
+            failure.run,
+            config=config,
+            trace_dir=trace_dir,
+            is_hypothesis=sweep.is_hypothesis,
+            progress=sweep.progress,
+        )
+    # The test's failure is reported whatever happens here (a replay that
+    # skips, a bug in the plugin).
+    except (Exception, pytest.skip.Exception, pytest.xfail.Exception) as error:
+        note = f"simloop could not examine seed {failure.seed}: {type(error).__name__}: {error}"
+        return Postmortem(notes=[note])
+    finally:
+        if sweep.progress is not None:
+            sweep.progress.finish()
 
 
 def _raise(error: BaseException) -> None:

@@ -121,6 +121,8 @@ class BlockResult:
     digests: list[str] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: `simloop.sometimes` names seen, and in how many of the block's seeds each held
+    sometimes: dict[str, int] = field(default_factory=dict)
 
 
 class Pool:

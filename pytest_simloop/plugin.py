@@ -17,7 +17,15 @@ from typing import Any
 import pytest
 
 from . import _options, _xdist
-from ._item import MEMORY, RESULT, RUN_OPTIONS, SETTINGS, SimloopFunction, is_simloop_candidate
+from ._item import (
+    MEMORY,
+    RESULT,
+    RUN_OPTIONS,
+    SETTINGS,
+    SimloopFunction,
+    is_hypothesis_test,
+    is_simloop_candidate,
+)
 
 #: marks of other loops' plugins that a simloop test must not carry too
 _OTHER_LOOP_MARKS = ("asyncio", "anyio")
@@ -87,12 +95,13 @@ def pytest_pycollect_makeitem(
     return converted
 
 
+# Last, so that only the tests left after deselection (-k, -m) are checked.
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Check every simloop test's marks and resolve its settings (usage errors here)."""
     options = config.stash[RUN_OPTIONS]
-    for item in items:
-        if not isinstance(item, SimloopFunction):
-            continue
+    simloop_items = [item for item in items if isinstance(item, SimloopFunction)]
+    for item in simloop_items:
         for other in _OTHER_LOOP_MARKS:
             if item.get_closest_marker(other) is not None:
                 raise pytest.UsageError(
@@ -100,6 +109,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 )
         marker = _options.merged_marker_arguments(item.iter_markers("simloop"), item.nodeid)
         item.stash[SETTINGS] = _options.settings_for(options, marker, item.nodeid)
+    if options.replay is not None:
+        options.replay.check_replayed([_xdist.primary_nodeid(item) for item in simloop_items])
+        for item in simloop_items:
+            options.replay.check_selected(
+                _xdist.primary_nodeid(item), is_hypothesis_test(getattr(item, "function", None))
+            )
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

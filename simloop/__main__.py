@@ -88,6 +88,13 @@ def command_replay(options: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         raise SystemExit(f"error: cannot read schedule {options.schedule!r}: {error}") from None
     target = metadata.get("target")
+    test = metadata.get("test")
+    if not isinstance(target, str) and isinstance(test, str):
+        raise SystemExit(
+            f"error: {options.schedule!r} is a schedule of the pytest test {test}; "
+            f"replay it with pytest (from the test's rootdir):\n"
+            f"  pytest '{test}' --simloop-replay={options.schedule}"
+        )
     if not isinstance(target, str):
         raise SystemExit(
             f"error: {options.schedule!r} names no target (module:function); schedules "

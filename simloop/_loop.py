@@ -750,6 +750,10 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
         stock loop does unless that runner collects it. A custom handler set
         with `set_exception_handler` replaces this, as on the stock loop."""
         self.unhandled.append(context)
+        if self._recording:  # a timeline shows where the error happened, not only the end
+            error = context.get("exception")
+            what = f": {type(error).__name__}: {error}" if error is not None else ""
+            self.trace.record("error", "loop", f"{context.get('message', 'error')}{what}")
         if not self.collect_unhandled:
             super().default_exception_handler(context)
 

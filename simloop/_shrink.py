@@ -35,18 +35,23 @@ def failure_signature(error: BaseException) -> frozenset[tuple[str, str]]:
     """What makes two failures "the same": the exception type and the line
     of the program under test that raised it (as Hypothesis compares them),
     for each exception of a group. Hangs are the same hang whatever the line.
-    Two failures are the same when their signatures share an element."""
+    Two failures are the same when their signatures share an element.
+
+    Frames of simloop, of asyncio, and frames that hide themselves from
+    tracebacks (``__tracebackhide__``, pytest's convention, as a test
+    runner's own frames do) are not the program's."""
     if isinstance(error, BaseExceptionGroup):
         return frozenset().union(*(failure_signature(part) for part in error.exceptions))
     if isinstance(error, (Deadlock, Livelock)):
         return frozenset({(type(error).__name__, "")})
-    frames = traceback.extract_tb(error.__traceback__)
     own = [
-        frame
-        for frame in frames
-        if not frame.filename.startswith(_SIMLOOP_DIR) and "asyncio" not in frame.filename
+        (frame.f_code.co_filename, line)
+        for frame, line in traceback.walk_tb(error.__traceback__)
+        if not frame.f_code.co_filename.startswith(_SIMLOOP_DIR)
+        and "asyncio" not in frame.f_code.co_filename
+        and not frame.f_locals.get("__tracebackhide__", False)
     ]
-    where = f"{own[-1].filename}:{own[-1].lineno}" if own else ""
+    where = f"{own[-1][0]}:{own[-1][1]}" if own else ""
     return frozenset({(type(error).__name__, where)})
 
 

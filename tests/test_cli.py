@@ -78,3 +78,18 @@ def test_bad_targets_and_files_are_clear_errors(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{}")
     result = simloop_cli(tmp_path, "replay", "bad.json")
     assert "cannot read schedule 'bad.json': not a simloop schedule of version 1" in result.stderr
+
+
+def test_a_schedule_saved_by_pytest_says_how_to_replay_it_with_pytest(tmp_path: Path) -> None:
+    (tmp_path / "race.schedule.json").write_text(
+        json.dumps(
+            {"simloop_schedule": 1, "test": "test_race.py::test_a", "seed": 3, "choices": {}}
+        )
+    )
+    result = simloop_cli(tmp_path, "replay", "race.schedule.json")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "error: 'race.schedule.json' is a schedule of the pytest test test_race.py::test_a; "
+        "replay it with pytest (from the test's rootdir):",
+        "  pytest 'test_race.py::test_a' --simloop-replay=race.schedule.json",
+    ]

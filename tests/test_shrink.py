@@ -157,3 +157,25 @@ def test_shrinking_keeps_the_programs_own_randomness_of_the_failing_seed() -> No
     loop = simloop.SimLoop(seed, Replay(explanation.schedule))
     with pytest.raises(asyncio.InvalidStateError):
         run_on(loop, lottery_at_the_deadline())
+
+
+def test_a_test_runners_hidden_frames_are_not_where_a_failure_happened() -> None:
+    """An error from asyncio's code (a callback's), raised again by a test
+    runner whose frames hide themselves (`__tracebackhide__`, as pytest
+    plugins' do), names no line of the program: it is the same failure
+    whichever runner raised it."""
+    error = ValueError("boom")  # no frame of the program raised it
+
+    def runner() -> None:
+        __tracebackhide__ = True
+        raise error
+
+    def rethrown() -> BaseException:
+        __tracebackhide__ = True
+        try:
+            runner()
+        except ValueError as caught:
+            return caught
+        raise AssertionError("no error")
+
+    assert simloop.failure_signature(rethrown()) == frozenset({("ValueError", "")})

@@ -135,3 +135,26 @@ def test_works_through_a_policy() -> None:
 def test_policy_rejects_bad_options_at_once() -> None:
     with pytest.raises(ValueError, match="unknown strategy"):
         simloop.EventLoopPolicy(strategy="nope")
+
+
+def test_a_recorded_run_marks_where_an_error_reached_the_exception_handler() -> None:
+    from simloop.run import run_on
+
+    async def main() -> None:
+        await asyncio.sleep(0.5)
+        asyncio.get_running_loop().call_soon(lambda: 1 / 0)
+        await asyncio.sleep(1)
+
+    loop = simloop.SimLoop(0, "fifo", record=True)
+    with pytest.raises(ZeroDivisionError):
+        run_on(loop, main())
+    assert loop.trace.events is not None
+    (error,) = [event for event in loop.trace.events if event.kind == "error"]
+    assert (error.actor, error.virtual_time) == ("loop", 0.5)
+    assert error.detail.startswith("Exception in callback ")
+    assert error.detail.endswith(": ZeroDivisionError: division by zero")
+    # a run that does not record events records none
+    quiet = simloop.SimLoop(0, "fifo")
+    with pytest.raises(ZeroDivisionError):
+        run_on(quiet, main())
+    assert quiet.trace.events is None

@@ -47,3 +47,11 @@ def failing_seed(result: pytest.RunResult) -> int:
     match = re.search(r"--simloop-seed=(\d+)", result.stdout.str())
     assert match is not None, result.stdout.str()
     return int(match.group(1))
+
+
+def line_after(lines: list[str], pattern: str) -> str:
+    """The line after the first line that matches `pattern` (a regular expression)."""
+    for index, line in enumerate(lines[:-1]):
+        if re.fullmatch(pattern, line):
+            return lines[index + 1]
+    raise AssertionError(f"no line matching {pattern!r} in:\n" + "\n".join(lines))

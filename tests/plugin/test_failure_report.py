@@ -7,7 +7,7 @@ import re
 import zlib
 
 import pytest
-from plugin_helpers import failing_seed, section, summary
+from plugin_helpers import failing_seed, line_after, section, summary
 
 import simloop
 
@@ -69,8 +69,8 @@ def test_a_failure_is_reported_once_with_a_simloop_section(tester: pytest.Pytest
         )
         for line in lines
     )
-    assert re.fullmatch(r"replay it \(SimLoop seed \d+\):", lines[-2])
-    assert lines[-1] == f"  pytest '{TEST_ID}' --simloop-seed={seed}"
+    replay = line_after(lines, r"replay it \(SimLoop seed \d+\):")
+    assert replay == f"  pytest '{TEST_ID}' --simloop-seed={seed}"
 
 
 def test_the_original_traceback_is_shown_without_the_plugins_frames(
@@ -149,10 +149,11 @@ def test_a_strategy_given_on_the_command_line_is_part_of_the_replay(
         """
     )
     result = tester.runpytest("--simloop-strategy=fifo")
-    assert section(result)[-1] == (
+    lines = section(result)
+    assert line_after(lines, r"replay it \(SimLoop seed \d+\):") == (
         "  pytest 'test_always.py::test_fails' --simloop-seed=0 --simloop-strategy=fifo"
     )
-    assert section(result)[-3] == "choices that differed from FIFO: none (the stock loop's order)"
+    assert lines[3] == "choices that differed from FIFO: none (the stock loop's order)"
 
 
 def test_the_replay_path_is_relative_to_where_pytest_was_started(
@@ -164,7 +165,9 @@ def test_the_replay_path_is_relative_to_where_pytest_was_started(
     )
     os.chdir(tester.path / "sub")
     result = tester.runpytest("test_deep.py")
-    assert section(result)[-1] == "  pytest 'test_deep.py::test_fails' --simloop-seed=0"
+    assert line_after(section(result), r"replay it \(SimLoop seed \d+\):") == (
+        "  pytest 'test_deep.py::test_fails' --simloop-seed=0"
+    )
 
 
 def test_seeds_of_different_tests_explore_different_schedules() -> None:
