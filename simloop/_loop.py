@@ -32,6 +32,7 @@ import gc
 import itertools
 import logging
 import random
+import re
 import threading
 from asyncio import events, format_helpers
 from collections.abc import Callable, Coroutine, Generator
@@ -905,9 +906,15 @@ def _preview(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+_DEFINED_AT = re.compile(r" at \S+:\d+$")
+
+
 def _format_handle(handle: Any) -> str:
     callback = handle._callback
     owner = getattr(callback, "__self__", None)
     if isinstance(owner, asyncio.Task):
         return f"step of {owner.get_name()}"
-    return _preview(format_helpers._format_callback_source(callback, handle._args), 100)
+    source = format_helpers._format_callback_source(callback, handle._args)
+    # "... at /usr/lib/python3.11/asyncio/tasks.py:431": where the callback is
+    # defined says little in a timeline and differs between machines.
+    return _preview(_DEFINED_AT.sub("", source), 100)
