@@ -1,73 +1,147 @@
-"""A race the stock loop never shows, found by seed and replayed.
+"""The gallery, found and explained: what `make demo` runs.
 
-A client sends a request and waits for the reply with a deadline. The server
-answers at exactly the deadline. The reply callback sets the result on the
-waiter without checking whether the deadline already cancelled it; on the
-stock loop the reply timer always fires first (it was scheduled first), so
-the bug never shows. Two timers due at the same instant may fire in either
-order, and simloop's default strategy tries both.
+For each of the twelve real asyncio bugs in `examples/gallery/`:
+
+1. the buggy version on the stock asyncio loop, many times: it passes (the
+   stock loop hides the bug) or fails (the bug's window is wide);
+2. the buggy version as a simloop test under 1000 seeds: the seed that
+   finds it, the simplest schedule that still fails, and the command that
+   replays it;
+3. the fixed twin under the same 1000 seeds: it must pass every one.
+
+Exits 0 when every bug is found and every fixed twin passes.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import shutil
 import sys
+import time
+from pathlib import Path
 
-import simloop
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from examples.gallery import Bug, bugs  # noqa: E402
+
+GALLERY_TESTS = "examples/gallery/test_gallery.py"
+#: the demo's own pytest cache: emptied first, so every run finds the bugs
+#: afresh (a normal run tries remembered failing seeds first), and the saved
+#: schedules it prints stay there for replaying
+CACHE = ".simloop-demo"
 
 
-async def call_with_deadline(reply_after: float, deadline: float) -> str | None:
-    loop = asyncio.get_running_loop()
-    reply = loop.create_future()
-    # The bug: set_result on a future the timeout may have cancelled.
-    loop.call_later(reply_after, reply.set_result, "pong")
-    try:
-        async with asyncio.timeout(deadline):
-            return await reply
-    except TimeoutError:
-        return None
+class Collector:
+    """A pytest plugin object that keeps each call-phase report."""
+
+    def __init__(self) -> None:
+        self.reports: dict[str, pytest.TestReport] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call":
+            self.reports[report.nodeid] = report
 
 
-async def client() -> list[str | None]:
-    return [await call_with_deadline(0.05, 0.05) for _ in range(3)]
+def stock_failures(bug: Bug, runs: int) -> int:
+    failures = 0
+    for _ in range(runs):
+        try:
+            asyncio.run(bug.scenario(bug.buggy))
+        except Exception:
+            failures += 1
+    return failures
+
+
+def section(report: pytest.TestReport) -> list[str]:
+    for title, text in report.sections:
+        if title == "simloop":
+            return text.splitlines()
+    return []
+
+
+def explain(lines: list[str]) -> list[str]:
+    """The parts of a failure's simloop section the demo shows: the seed,
+    the simplest schedule, and the replay commands."""
+    shown: list[str] = []
+    keep = False
+    for line in lines:
+        if line.startswith("seed "):
+            shown.append(line)
+        elif line.startswith(("simplest failing schedule", "replay it", "replay the simplest")):
+            shown.append(line)
+            keep = True
+        elif line.startswith("  ") and keep:
+            shown.append(line)
+        else:
+            keep = False
+    return shown
 
 
 def main() -> int:
-    print("On the stock asyncio loop, 200 runs:")
-    stock_failures = 0
-    for _ in range(200):
-        try:
-            asyncio.run(client())
-        except Exception:
-            stock_failures += 1
-    print(f"  {stock_failures} failures")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=1000)
+    parser.add_argument("--stock-runs", type=int, default=100)
+    options = parser.parse_args()
 
-    print("On simloop, strategy 'fifo' (the stock order), 200 seeds:")
-    fifo_failures = sum(1 for seed in range(200) if _fails(seed, "fifo") is not None)
-    print(f"  {fifo_failures} failures")
+    gallery = bugs()
+    print(f"Twelve real asyncio bugs; the stock loop runs each buggy version {options.stock_runs}")
+    print("times, then simloop explores 1000 seeds of it and of its fixed twin.\n")
+    stock = {}
+    for bug in gallery:
+        stock[bug.number] = stock_failures(bug, options.stock_runs)
 
-    print("On simloop, strategy 'random', seeds 0, 1, 2, ...:")
-    for seed in range(1000):
-        error = _fails(seed, "random")
-        if error is not None:
-            break
-    else:
-        print("  no failure in 1000 seeds")
-        return 1
-    print(f"  seed {seed} fails: {type(error).__name__}: {error}")
-    print(f"  replay: simloop.run(client(), seed={seed})")
-    again = _fails(seed, "random")
-    same = type(again) is type(error) and str(again) == str(error)
-    print(f"  replayed seed {seed}: {'same failure' if same else 'DIFFERENT OUTCOME'}")
-    return 0 if same and fifo_failures == 0 else 1
+    shutil.rmtree(ROOT / CACHE, ignore_errors=True)
+    collector = Collector()
+    started = time.perf_counter()
+    pytest.main(
+        [
+            str(ROOT / GALLERY_TESTS),
+            f"--simloop-seeds={options.seeds}",
+            "-q",
+            "--no-header",
+            "-p",
+            "no:randomly",
+            "--tb=no",
+            "--rootdir",
+            str(ROOT),
+            "-o",
+            f"cache_dir={CACHE}",
+        ],
+        plugins=[collector],
+    )
+    elapsed = time.perf_counter() - started
+    print()
 
-
-def _fails(seed: int, strategy: str) -> BaseException | None:
-    try:
-        simloop.run(client(), seed=seed, strategy=strategy)
-    except Exception as error:
-        return error
-    return None
+    ok = True
+    for bug in gallery:
+        label = bug.label.replace(" ", "_")
+        buggy = collector.reports.get(f"{GALLERY_TESTS}::test_buggy[{label}]")
+        fixed = collector.reports.get(f"{GALLERY_TESTS}::test_fixed[{label}]")
+        hides = "hides it" if stock[bug.number] == 0 else "shows it too"
+        print(f"bug {bug.label} (interleaving {bug.interleaving})")
+        print(
+            f"  stock asyncio: {stock[bug.number]}/{options.stock_runs} runs fail "
+            f"(the stock loop {hides})"
+        )
+        if buggy is None or not buggy.failed:
+            print("  simloop: NOT FOUND")
+            ok = False
+        else:
+            for line in explain(section(buggy)):
+                print(f"  {line}")
+        if fixed is None or not fixed.passed:
+            print(f"  fixed twin: FAILED under some of {options.seeds} seeds")
+            ok = False
+        else:
+            print(f"  fixed twin: passed all {options.seeds} seeds")
+        print()
+    verdict = "every bug found, every fixed twin passed" if ok else "SOMETHING WENT WRONG"
+    print(f"{verdict} ({elapsed:.1f} s of simulation, shrinking included)")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
