@@ -75,6 +75,7 @@ class Choices:
         "injects_faults",
         "keeps_siblings",
         "log",
+        "network_used",
         "position",
         "reorders_tasks",
         "schedule",
@@ -108,6 +109,8 @@ class Choices:
         self.splits_segments = self.schedule.splits_segments
         #: (virtual time, callbacks run) of the loop, for recording decisions
         self.position = position
+        #: set by simloop.net when the program first uses the network
+        self.network_used = False
         #: every answer, per kind of choice point, when the run is logged
         #: (for replaying and shrinking it: see `simloop.strategies.Replay`)
         self.log = log
@@ -337,11 +340,15 @@ class Choices:
                 (round(start * 1e9), round(duration * 1e9), victim),
                 True,
                 lambda: (
-                    f"partition at t={start:.6f} s for {duration * 1e3:.3g} ms "
-                    f"(host #{victim} cut off)"
+                    f"a partition at t={start:.6f} s cuts one host off for {duration * 1e3:.3g} ms"
                 ),
             )
         return window
 
     def describe(self) -> str:
-        return f"{self.strategy.name}: {self.schedule.describe()}"
+        """What this run's schedule varies, in one line (the network's part
+        only if the program used the network)."""
+        text = f"{self.strategy.name}: {self.schedule.describe()}"
+        if self.network_used:
+            text += f"; {self.schedule.describe_network()}"
+        return text

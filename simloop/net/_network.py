@@ -150,6 +150,7 @@ class Network:
     def __init__(self, loop: SimLoop) -> None:
         self.loop = loop
         self.choices = loop.choices
+        self.choices.network_used = True
         self.hosts: dict[str, Host] = {}
         self._by_address: dict[str, Host] = {}
         #: DNS: name -> addresses

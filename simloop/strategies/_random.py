@@ -264,4 +264,4 @@ class RandomSchedule(Schedule):
         return self.network_profile.describe()
 
     def describe(self) -> str:
-        return f"{self.profile.describe()}; {self.network_profile.describe()}"
+        return self.profile.describe()
