@@ -5,13 +5,13 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PYTEST_ARGS ?= -n auto -m "not browser"
+PYTEST_ARGS ?= -n auto -m "not browser and not docs"
 
 # Other interpreters, found through pyenv (installed on every dev and CI machine).
 PY312 := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.12(\.[0-9]+)?$$' | tail -n 1)
 PY313 := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.13(\.[0-9]+)?$$' | tail -n 1)
 
-.PHONY: setup test demo lint pytest test-all test-3.12 test-3.13 test-browser conformance bench bench-bugs clean
+.PHONY: setup test demo lint pytest test-all test-3.12 test-3.13 test-browser test-docs conformance bench bench-bugs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,12 @@ test-all: test test-3.12 test-3.13
 test-browser: setup
 	command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 	$(BIN)/python -m pytest -m browser
+
+# The documentation: the tutorial's commands run as written, and the site builds.
+test-docs: setup
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[docs]'
+	$(BIN)/python -m pytest -m docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
 
 # Heavy runs that do not belong in the suite: timings and thousands of seeds.
 bench: setup
