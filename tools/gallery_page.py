@@ -40,11 +40,27 @@ clickable).*
 """
 
 
+COMPARISON = """\
+Reading the table: the default `random` strategy finds every bug from every
+base seed, in a median of at most 9 seeds. `pct` orders tasks by random
+priorities with two change points (depth 3) and shuffles timer ties, but
+charges no CPU time and keeps the network's FIFO latency, so it cannot make a
+timer fire late (bugs 6, 7) or a window update come late (bug 9); where it
+applies it is as fast as `random`. `random` with `reorder_rate=0` never
+reorders the tasks one iteration woke, and so only ever produces schedules the
+stock loop can reach (timer ties, CPU time, network and executor timing): it
+finds all twelve bugs as fast as the default. `fifo` is the stock loop's order
+with an instant clock; it finds only the bugs whose window is wide (10, 12),
+which the stock loop shows too. No fixed twin failed a single seed of any
+strategy."""
+
+
 def main() -> int:
     table = Path(sys.argv[1]).read_text() if len(sys.argv) > 1 else ""
     lines = [INTRO, "## How fast each bug is found", ""]
     if table:
         lines.append(table.strip())
+        lines += ["", COMPARISON]
     else:
         lines.append("(run `make bench-bugs` for the table)")
     for bug in bugs():
