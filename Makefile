@@ -34,8 +34,6 @@ pytest: setup
 test: lint pytest
 
 # The plugin's acceptance numbers (speed, xdist scale, memory); minutes, not CI.
-bench: setup
-	$(BIN)/python bench/plugin.py
 
 test-3.12:
 	@test -n "$(PY312)" || { echo "pyenv has no Python 3.12"; exit 1; }
@@ -64,6 +62,7 @@ bench: setup
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/network.py
 	$(BIN)/python bench/echo_seeds.py
+	$(BIN)/python bench/plugin.py
 
 # Seeds each strategy needs to find each gallery bug (minutes; BENCH_ARGS=--quick for seconds).
 bench-bugs: setup
