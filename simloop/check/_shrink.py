@@ -1,0 +1,268 @@
+"""Shrinking a non-linearizable history to a part a reader can follow.
+
+Removing operations while the rest stays non-linearizable is not enough on
+its own: drop the ``write(3)`` that a ``read() -> 3`` saw and that read alone
+is non-linearizable, so every stale read would shrink to a single read that
+no longer shows why it was wrong. So a removal is kept only if every result
+in the rest could still be returned by some order of the remaining
+operations (ignoring real time): the violation that is left is about the
+order in which things happened, and the operations that produced the values
+stay. Results that no order of the whole history explains (a value nobody
+wrote, an item dequeued twice from one enqueue) are exempt, and such a
+result alone is then what is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from ._history import Operation
+from ._search import copier, search
+
+#: States the searches for one result's explanation may explore before giving up.
+EXPLANATION_STATES = 2_000
+QUICK_EXPLANATION_STATES = 100
+#: Longest explanation from which operations are removed one at a time.
+NEEDED_REPLAYS = 32
+
+NO_EXPLANATION: Literal["none"] = "none"
+UNKNOWN: Literal["unknown"] = "unknown"
+
+
+def explanation(
+    target: Operation, operations: Sequence[Operation], initial: object
+) -> frozenset[Operation] | Literal["none", "unknown"]:
+    """A few of `operations` which, applied in some order from `initial` and
+    followed by `target`, make it return its result (their own results and
+    real time do not matter); "none" if there are none, "unknown" if none
+    was found within `EXPLANATION_STATES`."""
+    others = [op for op in operations if op is not target]
+    duplicate = copier(initial)
+    method = getattr(type(initial), target.name)
+    # Most results need one operation (the write of the value read, the
+    # enqueue of the item dequeued): try each alone first.
+    for op in [None, *others]:
+        state = duplicate(initial)
+        if op is not None:
+            getattr(state, op.name)(*op.args)
+        if method(state, *target.args) == target.result:
+            return frozenset() if op is None else frozenset({op})
+    # Others need many (a counter's increments): a search finds those in a
+    # few states; proving there is none can take every state, so try the
+    # cheap over-approximation before the long search.
+    found = _explaining_order(target, others, initial, QUICK_EXPLANATION_STATES)
+    if found is True:
+        if _reachable(target, others, initial) is False:
+            return NO_EXPLANATION
+        found = _explaining_order(target, others, initial, EXPLANATION_STATES)
+    if found is True:
+        return UNKNOWN
+    if found is False:
+        return NO_EXPLANATION
+    return frozenset(_needed(target, found, initial))
+
+
+def _needed(target: Operation, order: list[Operation], initial: object) -> list[Operation]:
+    """The operations of `order` that its explanation of `target` needs (a
+    read's value needs the write of that value, not the reads and writes the
+    search happened to apply before it)."""
+    duplicate = copier(initial)
+    # Operations that left the state as it was can go at once...
+    effective = []
+    state = initial
+    for op in order:
+        after = duplicate(state)
+        getattr(after, op.name)(*op.args)
+        if after != state:
+            effective.append(op)
+        state = after
+    # ...the others one at a time, if the rest still explains the result
+    # (which costs a replay each: skipped for long explanations, such as a
+    # counter's increments, where every operation is needed anyway).
+    if len(effective) > NEEDED_REPLAYS:
+        return effective
+    for op in list(effective):
+        without = [other for other in effective if other is not op]
+        state = duplicate(initial)
+        for other in without:
+            getattr(state, other.name)(*other.args)
+        if getattr(state, target.name)(*target.args) == target.result:
+            effective = without
+    return effective
+
+
+def _reachable(target: Operation, others: Sequence[Operation], initial: object) -> bool | None:
+    """Whether `target` returns its result in some state reachable from
+    `initial` when each of `others` may be applied any number of times; None if
+    there are more than `EXPLANATION_STATES` such states.
+
+    Allowing repeats makes this a cheap over-approximation: if it says no (a
+    register never holds a value nobody wrote), no order of `others` explains
+    the result, and the exact search, which would try every subset, is spared.
+    """
+    duplicate = copier(initial)
+    calls: dict[object, tuple[str, tuple[object, ...]]] = {}
+    for op in others:
+        try:
+            calls.setdefault((op.name, op.args), (op.name, op.args))
+        except TypeError:  # unhashable arguments: keep each call
+            calls[id(op)] = (op.name, op.args)
+    method = getattr(type(initial), target.name)
+    seen = {initial}
+    frontier = [initial]
+    while frontier:
+        state = frontier.pop()
+        if method(duplicate(state), *target.args) == target.result:
+            return True
+        for name, args in calls.values():
+            after = duplicate(state)
+            getattr(after, name)(*args)
+            if after not in seen:
+                if len(seen) == EXPLANATION_STATES:
+                    return None
+                seen.add(after)
+                frontier.append(after)
+    return False
+
+
+def _explaining_order(
+    target: Operation, others: Sequence[Operation], initial: object, max_states: int
+) -> list[Operation] | bool:
+    """Some of `others`, each used at most once, in an order after which
+    `target` returns its result; False if there is none, True if none was
+    found within `max_states` (so there may be one)."""
+    # Operations invoked close to the target are tried first: a read's value
+    # was usually written just before it.
+    nearest = sorted(others, key=lambda op: abs(op.invoked_order - target.invoked_order))
+    count = len(nearest)
+    # Equal calls are interchangeable: use them in this order only, so that a
+    # counter's n increments make n states to explore, not 2**n.
+    twin_before = [-1] * count
+    last_seen: dict[object, int] = {}
+    for index, op in enumerate(nearest):
+        try:
+            twin_before[index] = last_seen.get((op.name, op.args), -1)
+            last_seen[(op.name, op.args)] = index
+        except TypeError:  # unhashable arguments: no twins
+            pass
+    duplicate = copier(initial)
+    method = getattr(type(initial), target.name)
+    methods = [getattr(type(initial), op.name) for op in nearest]
+    if method(duplicate(initial), *target.args) == target.result:
+        return []
+    seen: set[tuple[int, object]] = set()
+    # The path of applied operations: (state, used, next index to try, index applied).
+    path: list[tuple[object, int, int, int]] = [(initial, 0, 0, -1)]
+    while path:
+        state, used, index, applied = path[-1]
+        while index < count and (
+            used >> index & 1 or (twin_before[index] >= 0 and not used >> twin_before[index] & 1)
+        ):
+            index += 1
+        if index == count:
+            path.pop()
+            continue
+        path[-1] = (state, used, index + 1, applied)
+        after = duplicate(state)
+        methods[index](after, *nearest[index].args)
+        if after == state:  # changed nothing: never needed to explain anything
+            continue
+        known = len(seen)
+        seen.add((used | 1 << index, after))
+        if len(seen) == known:
+            continue
+        if known == max_states:
+            return True
+        if method(duplicate(after), *target.args) == target.result:
+            return [nearest[step[3]] for step in path[1:]] + [nearest[index]]
+        path.append((after, used | 1 << index, 0, index))
+    return False
+
+
+@dataclass(frozen=True)
+class Shrunk:
+    """What shrinking kept, and which of its results have no explanation."""
+
+    operations: list[Operation]
+    #: Results that no order of the whole history's operations gives.
+    unexplained: list[Operation]
+    #: Results for which no explanation was found within `EXPLANATION_STATES`.
+    unsure: list[Operation]
+
+
+def shrink(operations: list[Operation], initial: object, max_states: int) -> Shrunk:
+    """A small non-linearizable part of the non-linearizable `operations`.
+
+    Drops whole clients first, then ever smaller runs of operations, until no
+    single operation can go: without any one of them, the rest is
+    linearizable or has a result that none of its orders gives. While the
+    part is large, a result counts as explained only by the operations that
+    explained it in the whole history (a subset test, where searching for
+    another explanation each time took seconds); the last pass, on the small
+    part, searches.
+    """
+    explained: dict[Operation, frozenset[Operation]] = {}
+    unexplained: list[Operation] = []
+    unsure: list[Operation] = []
+    for op in operations:
+        if op.status == "ok":
+            found = explanation(op, operations, initial)
+            if found == NO_EXPLANATION:
+                unexplained.append(op)
+            elif found == UNKNOWN:
+                unsure.append(op)
+            else:
+                explained[op] = found
+
+    def still_fails_as_explained(part: list[Operation]) -> bool:
+        present = set(part)
+        if any(op in explained and not explained[op] <= present for op in part):
+            return False
+        return search(part, initial, max_states) is False
+
+    def still_fails(part: list[Operation]) -> bool:
+        present = set(part)
+        for op in part:
+            if op in explained and not explained[op] <= present:
+                found = explanation(op, part, initial)
+                if isinstance(found, str):  # none, or none found: keep the operation
+                    return False
+                explained[op] = found
+        # An undecided search (None) keeps the operation.
+        return search(part, initial, max_states) is False
+
+    kept = operations
+    for client in dict.fromkeys(op.client for op in operations):
+        part = [op for op in kept if op.client != client]
+        if part and len(part) < len(kept) and still_fails_as_explained(part):
+            kept = part
+    kept = _drop_runs(kept, still_fails_as_explained, len(kept) // 2)
+    kept = _drop_runs(kept, still_fails, 1)
+    return Shrunk(
+        kept, [op for op in unexplained if op in kept], [op for op in unsure if op in kept]
+    )
+
+
+def _drop_runs(
+    operations: list[Operation], still_fails: Callable[[list[Operation]], bool], chunk: int
+) -> list[Operation]:
+    """Remove runs of `chunk` operations, then of half as many and so on,
+    while `still_fails`; stop when no single operation can be removed."""
+    kept = operations
+    chunk = max(chunk, 1)
+    while True:
+        removed_any = False
+        start = 0
+        while start < len(kept):
+            part = kept[:start] + kept[start + chunk :]
+            if part and still_fails(part):
+                kept = part
+                removed_any = True
+            else:
+                start += chunk
+        if chunk == 1 and not removed_any:
+            return kept
+        if not removed_any:
+            chunk = max(chunk // 2, 1)
