@@ -153,11 +153,16 @@ def _undecided(part: list[Operation], model: object, max_states: int) -> Undecid
 
 def _explain(total: int, model: object, minimal: History, shrunk: Shrunk) -> str:
     lines = [f"history of {total} operations is not linearizable against {model!r}."]
-    if shrunk.unexplained:
+    if shrunk.unexplained or shrunk.unsure:
         lines += [
             f"{op.client!r} got {op.call_text()} {op.outcome_text()}, which no order of the "
             "history's operations returns."
             for op in shrunk.unexplained
+        ]
+        lines += [
+            f"{op.client!r} got {op.call_text()} {op.outcome_text()}, and the checker found no "
+            "order of the history's operations that returns it (within its limits)."
+            for op in shrunk.unsure
         ]
     else:
         lines += [
@@ -165,11 +170,8 @@ def _explain(total: int, model: object, minimal: History, shrunk: Shrunk) -> str
             "from some order of them,",
             "but no order that respects real time (an operation that completed before another "
             "was invoked",
-            "comes first) gives them all, and without any one of them that is no longer so.",
-        ]
-        lines += [
-            f"(For {op.client!r}'s {op.call_text()} {op.outcome_text()} the checker found no "
-            "such order within its limits.)"
-            for op in shrunk.unsure
+            "comes first) gives them all, and without any one of them that is no longer so."
+            if shrunk.finished
+            else "comes first) gives them all. (Shrinking stopped at its limit: fewer may do.)",
         ]
     return "\n".join([*lines, "", str(minimal)])

@@ -31,9 +31,22 @@ def copier(model: object) -> Callable[[Any], Any]:
     return own if callable(own) else copy.copy
 
 
-def search(operations: Sequence[Operation], initial: object, max_states: int) -> bool | None:
+class Budget:
+    """States left for a series of searches (shrinking runs many)."""
+
+    def __init__(self, states: int) -> None:
+        self.states = states
+
+
+def search(
+    operations: Sequence[Operation],
+    initial: object,
+    max_states: int,
+    budget: Budget | None = None,
+) -> bool | None:
     """Whether `operations` (none failed) can be linearized starting from the
-    model `initial`; None if that is still unknown after `max_states` states.
+    model `initial`; None if that is still unknown after `max_states` states
+    (or after the states left in `budget`, which the search then spends).
 
     The events live in a doubly linked list: nodes 0..n-1 are calls, n..2n-1
     the matching returns (a pending operation returns after everything else),
@@ -49,6 +62,23 @@ def search(operations: Sequence[Operation], initial: object, max_states: int) ->
     n = len(operations)
     if n == 0:
         return True
+    if budget is not None:
+        max_states = min(max_states, budget.states)
+    explored: set[tuple[int, object]] = set()
+    try:
+        return _search(operations, initial, max_states, explored)
+    finally:
+        if budget is not None:
+            budget.states -= len(explored)
+
+
+def _search(
+    operations: Sequence[Operation],
+    initial: object,
+    max_states: int,
+    explored: set[tuple[int, object]],
+) -> bool | None:
+    n = len(operations)
     infinity = float("inf")
     events: list[tuple[float, float, int]] = []
     for i, op in enumerate(operations):
@@ -72,7 +102,6 @@ def search(operations: Sequence[Operation], initial: object, max_states: int) ->
     results = [op.result for op in operations]
     pending = [op.status == "pending" for op in operations]
 
-    explored: set[tuple[int, object]] = set()
     # For each linearized operation: its call node and the state before it.
     stack: list[tuple[int, object]] = []
     linearized = 0

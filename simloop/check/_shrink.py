@@ -19,13 +19,15 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ._history import Operation
-from ._search import copier, search
+from ._search import Budget, copier, search
 
 #: States the searches for one result's explanation may explore before giving up.
 EXPLANATION_STATES = 2_000
 QUICK_EXPLANATION_STATES = 100
 #: Longest explanation from which operations are removed one at a time.
 NEEDED_REPLAYS = 32
+#: States all the searches of one shrinking may explore; then it stops where it is.
+SHRINK_STATES = 2_000_000
 
 NO_EXPLANATION: Literal["none"] = "none"
 UNKNOWN: Literal["unknown"] = "unknown"
@@ -190,6 +192,8 @@ class Shrunk:
     unexplained: list[Operation]
     #: Results for which no explanation was found within `EXPLANATION_STATES`.
     unsure: list[Operation]
+    #: False if shrinking stopped after `SHRINK_STATES`: a smaller part may exist.
+    finished: bool
 
 
 def shrink(operations: list[Operation], initial: object, max_states: int) -> Shrunk:
@@ -201,8 +205,10 @@ def shrink(operations: list[Operation], initial: object, max_states: int) -> Shr
     part is large, a result counts as explained only by the operations that
     explained it in the whole history (a subset test, where searching for
     another explanation each time took seconds); the last pass, on the small
-    part, searches.
+    part, searches. All searches together explore at most `SHRINK_STATES`
+    states (or each `max_states`): then shrinking stops where it is.
     """
+    budget = Budget(SHRINK_STATES)
     explained: dict[Operation, frozenset[Operation]] = {}
     unexplained: list[Operation] = []
     unsure: list[Operation] = []
@@ -220,7 +226,7 @@ def shrink(operations: list[Operation], initial: object, max_states: int) -> Shr
         present = set(part)
         if any(op in explained and not explained[op] <= present for op in part):
             return False
-        return search(part, initial, max_states) is False
+        return search(part, initial, max_states, budget) is False
 
     def still_fails(part: list[Operation]) -> bool:
         present = set(part)
@@ -231,7 +237,7 @@ def shrink(operations: list[Operation], initial: object, max_states: int) -> Shr
                     return False
                 explained[op] = found
         # An undecided search (None) keeps the operation.
-        return search(part, initial, max_states) is False
+        return search(part, initial, max_states, budget) is False
 
     kept = operations
     for client in dict.fromkeys(op.client for op in operations):
@@ -241,7 +247,10 @@ def shrink(operations: list[Operation], initial: object, max_states: int) -> Shr
     kept = _drop_runs(kept, still_fails_as_explained, len(kept) // 2)
     kept = _drop_runs(kept, still_fails, 1)
     return Shrunk(
-        kept, [op for op in unexplained if op in kept], [op for op in unsure if op in kept]
+        kept,
+        [op for op in unexplained if op in kept],
+        [op for op in unsure if op in kept],
+        finished=budget.states > 0,
     )
 
 

@@ -9,7 +9,9 @@ from collections.abc import Callable
 import pytest
 
 import simloop
+import simloop.check._shrink
 from simloop.check import (
+    Counter,
     FifoQueue,
     History,
     KeyValueMap,
@@ -229,6 +231,40 @@ def test_a_result_nothing_explains_is_shown_alone(history_of: HistoryOf) -> None
         "2.0   read()",
         "3.0   -> 7",
     ]
+
+
+def test_shrinking_stops_at_its_limit_and_says_so(
+    history_of: HistoryOf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(simloop.check._shrink, "SHRINK_STATES", 1)
+    history = history_of(
+        ("a", "write", (1,), None, 0, 1),
+        ("b", "write", (2,), None, 2, 3),
+        ("c", "read", (), 1, 4, 5),
+        ("c", "read", (), 2, 6, 7),
+    )
+
+    with pytest.raises(NotLinearizable, match=r"Shrinking stopped at its limit") as caught:
+        assert_linearizable(history, Register(0))
+    assert not is_linearizable(caught.value.minimal, Register(0))
+
+
+def test_a_result_without_an_explanation_found_is_named(
+    history_of: HistoryOf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(simloop.check._shrink, "QUICK_EXPLANATION_STATES", 1)
+    monkeypatch.setattr(simloop.check._shrink, "EXPLANATION_STATES", 1)
+    history = history_of(
+        *[(f"i{n}", "increment", (), None, 0, 1) for n in range(3)],
+        ("r", "read", (), 2, 2, 3),
+    )
+
+    with pytest.raises(NotLinearizable) as caught:
+        assert_linearizable(history, Counter())
+    assert str(caught.value).splitlines()[1] == (
+        "'r' got read() -> 2, and the checker found no order of the history's operations that "
+        "returns it (within its limits)."
+    )
 
 
 def test_a_stale_read_in_a_long_history_shrinks_to_the_writes_it_missed() -> None:
