@@ -32,10 +32,14 @@ def copier(model: object) -> Callable[[Any], Any]:
 
 
 class Budget:
-    """States left for a series of searches (shrinking runs many)."""
+    """Model calls left for a series of searches (shrinking runs many).
 
-    def __init__(self, states: int) -> None:
-        self.states = states
+    Calls, not states: a state costs from one call to dozens (each candidate
+    tried), and calls are what take the time.
+    """
+
+    def __init__(self, calls: int) -> None:
+        self.calls = calls
 
 
 def search(
@@ -43,10 +47,15 @@ def search(
     initial: object,
     max_states: int,
     budget: Budget | None = None,
+    stuck: list[Operation] | None = None,
 ) -> bool | None:
     """Whether `operations` (none failed) can be linearized starting from the
     model `initial`; None if that is still unknown after `max_states` states
-    (or after the states left in `budget`, which the search then spends).
+    (or once the model calls left in `budget`, which the search spends, run out).
+
+    When the answer is no and `stuck` is a list, the operation whose
+    completion was the furthest any attempt reached is appended to it: the
+    violation is there, and no operation invoked later takes part in it.
 
     The events live in a doubly linked list: nodes 0..n-1 are calls, n..2n-1
     the matching returns (a pending operation returns after everything else),
@@ -62,23 +71,6 @@ def search(
     n = len(operations)
     if n == 0:
         return True
-    if budget is not None:
-        max_states = min(max_states, budget.states)
-    explored: set[tuple[int, object]] = set()
-    try:
-        return _search(operations, initial, max_states, explored)
-    finally:
-        if budget is not None:
-            budget.states -= len(explored)
-
-
-def _search(
-    operations: Sequence[Operation],
-    initial: object,
-    max_states: int,
-    explored: set[tuple[int, object]],
-) -> bool | None:
-    n = len(operations)
     infinity = float("inf")
     events: list[tuple[float, float, int]] = []
     for i, op in enumerate(operations):
@@ -89,6 +81,11 @@ def _search(
             events.append((op.completed_at, op.completed_order, n + i))
     # Times order events; ties (one virtual instant) keep the recording order.
     events.sort()
+    completion_rank = [0] * n
+    for rank, (_, _, node) in enumerate(events):
+        if node >= n:
+            completion_rank[node - n] = rank
+    furthest, furthest_rank = 0, -1
     head, tail = 2 * n, 2 * n + 1
     following = [0] * (2 * n + 2)
     preceding = [0] * (2 * n + 2)
@@ -102,37 +99,51 @@ def _search(
     results = [op.result for op in operations]
     pending = [op.status == "pending" for op in operations]
 
+    explored: set[tuple[int, object]] = set()
     # For each linearized operation: its call node and the state before it.
     stack: list[tuple[int, object]] = []
     linearized = 0
     state = initial
     node = following[head]
-    while following[head] != tail:
-        if node < n:  # a call: try to linearize its operation here
-            after = duplicate(state)
-            returned = methods[node](after, *arguments[node])
-            if pending[node] or returned == results[node]:
-                candidate = linearized | (1 << node)
-                known = len(explored)
-                explored.add((candidate, after))
-                if len(explored) > known:  # a new (linearized, state) pair
-                    if known == max_states:
-                        return None
-                    stack.append((node, state))
-                    state, linearized = after, candidate
-                    for unlinked in (node, node + n):
-                        following[preceding[unlinked]] = following[unlinked]
-                        preceding[following[unlinked]] = preceding[unlinked]
-                    node = following[head]
-                    continue
-            node = following[node]
-        else:  # a return whose operation is not linearized yet: undo the last choice
-            if not stack:
-                return False
-            node, state = stack.pop()
-            linearized &= ~(1 << node)
-            for relinked in (node + n, node):
-                following[preceding[relinked]] = relinked
-                preceding[following[relinked]] = relinked
-            node = following[node]
-    return True
+    calls_allowed = None if budget is None else budget.calls
+    calls = 0
+    try:
+        while following[head] != tail:
+            if node < n:  # a call: try to linearize its operation here
+                if calls == calls_allowed:
+                    return None
+                calls += 1
+                after = duplicate(state)
+                returned = methods[node](after, *arguments[node])
+                if pending[node] or returned == results[node]:
+                    candidate = linearized | (1 << node)
+                    known = len(explored)
+                    explored.add((candidate, after))
+                    if len(explored) > known:  # a new (linearized, state) pair
+                        if known == max_states:
+                            return None
+                        stack.append((node, state))
+                        state, linearized = after, candidate
+                        for unlinked in (node, node + n):
+                            following[preceding[unlinked]] = following[unlinked]
+                            preceding[following[unlinked]] = preceding[unlinked]
+                        node = following[head]
+                        continue
+                node = following[node]
+            else:  # a return whose operation is not linearized yet: undo the last choice
+                if completion_rank[node - n] > furthest_rank:
+                    furthest, furthest_rank = node - n, completion_rank[node - n]
+                if not stack:
+                    if stuck is not None:
+                        stuck.append(operations[furthest])
+                    return False
+                node, state = stack.pop()
+                linearized &= ~(1 << node)
+                for relinked in (node + n, node):
+                    following[preceding[relinked]] = relinked
+                    preceding[following[relinked]] = relinked
+                node = following[node]
+        return True
+    finally:
+        if budget is not None:
+            budget.calls -= calls

@@ -26,8 +26,8 @@ EXPLANATION_STATES = 2_000
 QUICK_EXPLANATION_STATES = 100
 #: Longest explanation from which operations are removed one at a time.
 NEEDED_REPLAYS = 32
-#: States all the searches of one shrinking may explore; then it stops where it is.
-SHRINK_STATES = 2_000_000
+#: Model calls all the searches of one shrinking may make; then it stops where it is.
+SHRINK_CALLS = 500_000
 
 NO_EXPLANATION: Literal["none"] = "none"
 UNKNOWN: Literal["unknown"] = "unknown"
@@ -44,13 +44,21 @@ def explanation(
     duplicate = copier(initial)
     method = getattr(type(initial), target.name)
     # Most results need one operation (the write of the value read, the
-    # enqueue of the item dequeued): try each alone first.
-    for op in [None, *others]:
+    # enqueue of the item dequeued): try each call alone first.
+    if method(duplicate(initial), *target.args) == target.result:
+        return frozenset()
+    tried: set[object] = set()
+    for op in others:
+        try:
+            if (op.name, op.args) in tried:
+                continue
+            tried.add((op.name, op.args))
+        except TypeError:  # unhashable arguments: try it
+            pass
         state = duplicate(initial)
-        if op is not None:
-            getattr(state, op.name)(*op.args)
+        getattr(state, op.name)(*op.args)
         if method(state, *target.args) == target.result:
-            return frozenset() if op is None else frozenset({op})
+            return frozenset({op})
     # Others need many (a counter's increments): a search finds those in a
     # few states; proving there is none can take every state, so try the
     # cheap over-approximation before the long search.
@@ -135,51 +143,55 @@ def _explaining_order(
     """Some of `others`, each used at most once, in an order after which
     `target` returns its result; False if there is none, True if none was
     found within `max_states` (so there may be one)."""
-    # Operations invoked close to the target are tried first: a read's value
-    # was usually written just before it.
+    # Equal calls are interchangeable, so the search picks calls, not
+    # operations, and counts how many of each it used: a counter's n equal
+    # increments make n states to explore, not 2**n. Calls made close to the
+    # target are tried first: a read's value was usually written just before it.
     nearest = sorted(others, key=lambda op: abs(op.invoked_order - target.invoked_order))
-    count = len(nearest)
-    # Equal calls are interchangeable: use them in this order only, so that a
-    # counter's n increments make n states to explore, not 2**n.
-    twin_before = [-1] * count
-    last_seen: dict[object, int] = {}
-    for index, op in enumerate(nearest):
+    calls: dict[object, list[Operation]] = {}
+    for op in nearest:
         try:
-            twin_before[index] = last_seen.get((op.name, op.args), -1)
-            last_seen[(op.name, op.args)] = index
-        except TypeError:  # unhashable arguments: no twins
-            pass
+            calls.setdefault((op.name, op.args), []).append(op)
+        except TypeError:  # unhashable arguments: a call of its own
+            calls[id(op)] = [op]
+    groups = list(calls.values())
+    methods = [getattr(type(initial), group[0].name) for group in groups]
     duplicate = copier(initial)
     method = getattr(type(initial), target.name)
-    methods = [getattr(type(initial), op.name) for op in nearest]
     if method(duplicate(initial), *target.args) == target.result:
         return []
-    seen: set[tuple[int, object]] = set()
-    # The path of applied operations: (state, used, next index to try, index applied).
-    path: list[tuple[object, int, int, int]] = [(initial, 0, 0, -1)]
+    seen: set[tuple[tuple[int, ...], object]] = set()
+    # The path of calls made: (state, how many of each call were used, next
+    # call to try, call made to get here).
+    path: list[tuple[object, tuple[int, ...], int, int]] = [(initial, (0,) * len(groups), 0, -1)]
     while path:
-        state, used, index, applied = path[-1]
-        while index < count and (
-            used >> index & 1 or (twin_before[index] >= 0 and not used >> twin_before[index] & 1)
-        ):
+        state, used, index, made = path[-1]
+        while index < len(groups) and used[index] == len(groups[index]):
             index += 1
-        if index == count:
+        if index == len(groups):
             path.pop()
             continue
-        path[-1] = (state, used, index + 1, applied)
+        path[-1] = (state, used, index + 1, made)
         after = duplicate(state)
-        methods[index](after, *nearest[index].args)
+        methods[index](after, *groups[index][0].args)
         if after == state:  # changed nothing: never needed to explain anything
             continue
+        now_used = (*used[:index], used[index] + 1, *used[index + 1 :])
         known = len(seen)
-        seen.add((used | 1 << index, after))
+        seen.add((now_used, after))
         if len(seen) == known:
             continue
         if known == max_states:
             return True
         if method(duplicate(after), *target.args) == target.result:
-            return [nearest[step[3]] for step in path[1:]] + [nearest[index]]
-        path.append((after, used | 1 << index, 0, index))
+            order = [step[3] for step in path[1:]] + [index]
+            taken = [0] * len(groups)
+            found = []
+            for group in order:
+                found.append(groups[group][taken[group]])
+                taken[group] += 1
+            return found
+        path.append((after, now_used, 0, index))
     return False
 
 
@@ -192,28 +204,36 @@ class Shrunk:
     unexplained: list[Operation]
     #: Results for which no explanation was found within `EXPLANATION_STATES`.
     unsure: list[Operation]
-    #: False if shrinking stopped after `SHRINK_STATES`: a smaller part may exist.
+    #: False if shrinking stopped after `SHRINK_CALLS`: a smaller part may exist.
     finished: bool
 
 
 def shrink(operations: list[Operation], initial: object, max_states: int) -> Shrunk:
     """A small non-linearizable part of the non-linearizable `operations`.
 
-    Drops whole clients first, then ever smaller runs of operations, until no
-    single operation can go: without any one of them, the rest is
-    linearizable or has a result that none of its orders gives. While the
-    part is large, a result counts as explained only by the operations that
-    explained it in the whole history (a subset test, where searching for
-    another explanation each time took seconds); the last pass, on the small
-    part, searches. All searches together explore at most `SHRINK_STATES`
-    states (or each `max_states`): then shrinking stops where it is.
+    First a core: the operation where the search got stuck, with ever more
+    of the operations invoked around it, until the core alone is not
+    linearizable (searches on small parts are cheap; on the whole history
+    of a queue or a counter they can take seconds each). Then drops whole
+    clients, then ever smaller runs of operations, until no single
+    operation can go: without any one of them, the rest is linearizable or
+    has a result that none of its orders gives.
+
+    Until that last pass, a result counts as explained only by the
+    operations that explained it in the whole history (a subset test, where
+    searching for another explanation each time took seconds); the last
+    pass, on the small part, searches. All searches together make at most
+    `SHRINK_CALLS` model calls (and each explores at most `max_states`
+    states): then shrinking stops where it is.
     """
-    budget = Budget(SHRINK_STATES)
+    budget = Budget(SHRINK_CALLS)
     explained: dict[Operation, frozenset[Operation]] = {}
     unexplained: list[Operation] = []
     unsure: list[Operation] = []
-    for op in operations:
-        if op.status == "ok":
+
+    def explain(op: Operation) -> frozenset[Operation]:
+        """What explains `op`'s result in the whole history (nothing if nothing does)."""
+        if op.status == "ok" and op not in explained and op not in unexplained + unsure:
             found = explanation(op, operations, initial)
             if found == NO_EXPLANATION:
                 unexplained.append(op)
@@ -221,17 +241,32 @@ def shrink(operations: list[Operation], initial: object, max_states: int) -> Shr
                 unsure.append(op)
             else:
                 explained[op] = found
+        return explained.get(op, frozenset())
+
+    def with_explanations(part: list[Operation]) -> list[Operation]:
+        """`part` and what explains its results, and what explains theirs..."""
+        closed = set(part)
+        waiting = list(part)
+        while waiting:
+            for needed in explain(waiting.pop()) - closed:
+                closed.add(needed)
+                waiting.append(needed)
+        return [op for op in operations if op in closed]
 
     def still_fails_as_explained(part: list[Operation]) -> bool:
+        if budget.calls <= 0:
+            return False
         present = set(part)
-        if any(op in explained and not explained[op] <= present for op in part):
+        if any(not explain(op) <= present for op in part):
             return False
         return search(part, initial, max_states, budget) is False
 
     def still_fails(part: list[Operation]) -> bool:
+        if budget.calls <= 0:
+            return False
         present = set(part)
         for op in part:
-            if op in explained and not explained[op] <= present:
+            if not explain(op) <= present:
                 found = explanation(op, part, initial)
                 if isinstance(found, str):  # none, or none found: keep the operation
                     return False
@@ -239,8 +274,8 @@ def shrink(operations: list[Operation], initial: object, max_states: int) -> Shr
         # An undecided search (None) keeps the operation.
         return search(part, initial, max_states, budget) is False
 
-    kept = operations
-    for client in dict.fromkeys(op.client for op in operations):
+    kept = _core(operations, initial, max_states, with_explanations, still_fails_as_explained)
+    for client in dict.fromkeys(op.client for op in kept):
         part = [op for op in kept if op.client != client]
         if part and len(part) < len(kept) and still_fails_as_explained(part):
             kept = part
@@ -250,8 +285,39 @@ def shrink(operations: list[Operation], initial: object, max_states: int) -> Shr
         kept,
         [op for op in unexplained if op in kept],
         [op for op in unsure if op in kept],
-        finished=budget.states > 0,
+        finished=budget.calls > 0,
     )
+
+
+def _core(
+    operations: list[Operation],
+    initial: object,
+    max_states: int,
+    with_explanations: Callable[[list[Operation]], list[Operation]],
+    still_fails: Callable[[list[Operation]], bool],
+) -> list[Operation]:
+    """The operations invoked closest to where the search got stuck, with
+    what explains their results: 2, 4, 8... of them, until they alone fail."""
+    stuck: list[Operation] = []
+    search(operations, initial, max_states, stuck=stuck)
+    if not stuck:
+        return operations
+    (anchor,) = stuck
+    # Operations invoked after the furthest completion the search reached
+    # never took part in any attempt: the violation is before.
+    if anchor.completed_at is None or anchor.completed_order is None:
+        earlier = operations
+    else:
+        horizon = (anchor.completed_at, anchor.completed_order)
+        earlier = [op for op in operations if (op.invoked_at, op.invoked_order) < horizon]
+    nearest = sorted(earlier, key=lambda op: abs(op.invoked_order - anchor.invoked_order))
+    size = 2
+    while size < len(nearest):
+        core = with_explanations(nearest[:size])
+        if still_fails(core):
+            return core
+        size *= 2
+    return with_explanations(earlier)
 
 
 def _drop_runs(

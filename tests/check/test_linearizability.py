@@ -236,7 +236,7 @@ def test_a_result_nothing_explains_is_shown_alone(history_of: HistoryOf) -> None
 def test_shrinking_stops_at_its_limit_and_says_so(
     history_of: HistoryOf, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(simloop.check._shrink, "SHRINK_STATES", 1)
+    monkeypatch.setattr(simloop.check._shrink, "SHRINK_CALLS", 1)
     history = history_of(
         ("a", "write", (1,), None, 0, 1),
         ("b", "write", (2,), None, 2, 3),
