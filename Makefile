@@ -58,6 +58,7 @@ bench: setup
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/network.py
 	$(BIN)/python bench/echo_seeds.py
+	$(BIN)/python bench/linearizability.py
 
 # Seeds each strategy needs to find each gallery bug (minutes; BENCH_ARGS=--quick for seconds).
 bench-bugs: setup
