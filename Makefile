@@ -63,6 +63,7 @@ bench: setup
 	$(BIN)/python bench/network.py
 	$(BIN)/python bench/echo_seeds.py
 	$(BIN)/python bench/plugin.py
+	$(BIN)/python bench/linearizability.py
 
 # Seeds each strategy needs to find each gallery bug (minutes; BENCH_ARGS=--quick for seconds).
 bench-bugs: setup
