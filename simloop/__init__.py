@@ -17,7 +17,7 @@ seed. A seed is a complete, replayable description of a schedule::
 
 from __future__ import annotations
 
-from . import net, strategies
+from . import check, net, strategies
 from ._determinism import in_simulation
 from ._errors import (
     Deadlock,
@@ -71,6 +71,7 @@ __all__ = [
     "UnhandledError",
     "always",
     "buggify",
+    "check",
     "converge",
     "eventually",
     "explain",
