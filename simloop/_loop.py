@@ -45,7 +45,7 @@ from ._choices import Choices
 from ._determinism import ProcessState
 from ._errors import Deadlock, RealIOError, SimulationError, StepLimitExceeded, TimeLimitExceeded
 from ._monitors import Monitor
-from ._tasks import SimTask, describe_pending, serial_of, where_suspended
+from ._tasks import SimTask, at, describe_pending, serial_of, where_suspended
 from ._trace import Trace
 from ._validate import integer_at_least, positive_number
 from .net._loop_api import NetworkLoop
@@ -431,7 +431,7 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
         name = task.get_name()
         if not task.done():
             location, awaiting = where_suspended(task)
-            self.trace.record("step", name, f"awaits {awaiting} at {location}")
+            self.trace.record("step", name, f"awaits {awaiting} {at(location)}")
         elif task.cancelled():
             self.trace.record("done", name, "cancelled")
         elif task.exception() is not None:

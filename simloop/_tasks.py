@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import os
 import types
 from collections.abc import Coroutine, Sequence
@@ -69,6 +70,15 @@ def _describe_future(future: object) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
+def _started(task: asyncio.Future[Any]) -> bool:
+    """Whether `task`'s coroutine has taken its first step."""
+    get_coro = getattr(task, "get_coro", None)
+    coro = get_coro() if get_coro is not None else None
+    if inspect.iscoroutine(coro):
+        return inspect.getcoroutinestate(coro) != inspect.CORO_CREATED
+    return False  # not a plain coroutine: its state is not visible
+
+
 def where_suspended(task: asyncio.Future[Any]) -> tuple[str, str]:
     """``(location, awaiting)`` for a pending task.
 
@@ -97,6 +107,8 @@ def where_suspended(task: asyncio.Future[Any]) -> tuple[str, str]:
         location = f"{_short_path(code.co_filename)}:{user_frame.f_lineno} in {code.co_qualname}"
     elif task.done():
         location = "finished"
+    elif _started(task):
+        location = "in library code"  # a task made straight from ev.wait(), sleep()...
     else:
         location = "not started yet"
     waiter = getattr(task, "_fut_waiter", None)
@@ -121,6 +133,15 @@ def _short_path(filename: str) -> str:
     return filename if relative.startswith(".." + os.sep + "..") else relative
 
 
+#: Locations that are states rather than places in the program.
+_NOT_A_PLACE = ("not started yet", "in library code", "finished")
+
+
+def at(location: str) -> str:
+    """`location` after a verb: "at app.py:3 in f", "not started yet"."""
+    return location if location in _NOT_A_PLACE else f"at {location}"
+
+
 def describe_pending(tasks: Sequence[asyncio.Future[Any]]) -> list[str]:
     """One line per task: name, where it is suspended and what it awaits."""
     lines = []
@@ -129,7 +150,7 @@ def describe_pending(tasks: Sequence[asyncio.Future[Any]]) -> list[str]:
         name = task.get_name() if isinstance(task, asyncio.Task) else repr(task)
         coro = task.get_coro() if isinstance(task, asyncio.Task) else None
         qualname = getattr(coro, "__qualname__", "?")
-        lines.append(f"{name} ({qualname}) at {location}, awaiting {awaiting}")
+        lines.append(f"{name} ({qualname}) {at(location)}, awaiting {awaiting}")
     return lines
 
 

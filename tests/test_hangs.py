@@ -69,6 +69,23 @@ def test_a_task_awaiting_another_task_says_which() -> None:
         simloop.run(main())
 
 
+def test_a_task_made_straight_from_a_library_coroutine_is_not_called_unstarted() -> None:
+    async def main() -> None:
+        waiters = [asyncio.create_task(asyncio.Event().wait(), name="waiter")]
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        waiters.append(asyncio.create_task(asyncio.Event().wait(), name="too-late"))
+        await asyncio.get_running_loop().create_future()
+
+    with pytest.raises(simloop.Deadlock) as caught:
+        simloop.run(main(), strategy="fifo")
+    report = str(caught.value)
+    assert "waiter (Event.wait) in library code, awaiting Event.wait()" in report
+    assert "too-late (Event.wait) in library code" in report
+    # Deadlock is detected with nothing ready, so every task has started.
+    assert "not started yet" not in report
+
+
 def test_polling_forever_hits_the_time_limit() -> None:
     async def main() -> None:
         while True:

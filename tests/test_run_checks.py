@@ -29,7 +29,7 @@ def test_pending_tasks_fail_the_run_when_asked() -> None:
         run_on(loop, leaves_a_sleeper(), fail_on_pending=True)
     report = str(caught.value)
     assert report.startswith("leftovers: the main coroutine returned with 1 task(s) still pending")
-    assert "sleeper (sleep) at" in report
+    assert "sleeper (sleep) in library code, awaiting sleep()" in report
     assert caught.value.steps is not None
     assert loop.is_closed()
 

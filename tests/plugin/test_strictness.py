@@ -127,7 +127,7 @@ def test_a_task_still_pending_when_the_test_returns_fails(tester: pytest.Pyteste
             "simloop.Leftovers: leftovers: the main coroutine returned with 1 task(s) "
             "still pending",
             "*  1 unfinished task(s):",
-            "    sleeper (sleep) at *, awaiting sleep()",
+            "    sleeper (sleep) in library code, awaiting sleep()",
         ]
     )
 
