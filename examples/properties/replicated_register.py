@@ -1,11 +1,12 @@
-"""A replicated register that serves stale reads: not linearizable.
+"""A replicated register that serves stale reads under a partition: not linearizable.
 
 A primary holds a value and copies every write to a backup. The buggy
 primary acknowledges a write as soon as it has applied it and copies it to
-the backup afterwards, and clients read from either replica. So a client can
-read the old value from the backup after another client's write has
-completed: each answer looks fine on its own, but no single order of the
-operations explains them all. Final-state asserts cannot see this; the
+the backup afterwards, and clients read from either replica. While a
+partition cuts the backup off (and, more rarely, whenever a copy is slower
+than a client) a client reads the old value from the backup after another
+client's write has completed: each answer looks fine on its own, but no
+single order of the operations explains them all. Final-state asserts cannot see this; the
 linearizability checker (`simloop.check`) can, and its report shows the few
 operations that contradict each other, one lane per client.
 
@@ -25,7 +26,9 @@ from simloop.check import History, Register, assert_linearizable
 
 PORT = 6000
 CLIENTS = 3
-OPERATIONS = 4
+OPERATIONS = 6
+#: How long the backup is cut off from the primary, from a moment each seed draws.
+PARTITION = 0.1
 #: How long a client waits for one answer before it gives up on it.
 PATIENCE = 0.5
 
@@ -112,7 +115,7 @@ async def send(host: str, request: str) -> str:
 
 async def client(name: str, history: History, *, read_from: list[str], rng: random.Random) -> None:
     for _ in range(OPERATIONS):
-        await asyncio.sleep(rng.uniform(0, 0.002))
+        await asyncio.sleep(rng.uniform(0, 0.01))
         if rng.random() < 0.5:
             value = rng.randrange(1, 100)
             host, request, call = "primary", f"SET {value}", ("write", value)
@@ -129,18 +132,28 @@ async def client(name: str, history: History, *, read_from: list[str], rng: rand
             operation.complete(int(answer) if call[0] == "read" else None)
 
 
-async def scenario(*, synchronous: bool, read_from: list[str]) -> None:
+async def cut_off_the_backup() -> None:
+    await asyncio.sleep(random.uniform(0, 0.03))
+    network = simloop.network()
+    network.partition("primary", "backup")
+    await asyncio.sleep(PARTITION)
+    network.heal("primary", "backup")
+
+
+async def scenario(*, synchronous: bool, read_from: list[str], partition: bool = True) -> None:
     backup = Replica("backup", "10.0.0.3", backup=None, synchronous=synchronous)
     primary = Replica("primary", "10.0.0.2", backup="backup", synchronous=synchronous)
     await backup.start()
     await primary.start()
     history = History()
     # random is seeded by the simulation: each seed picks its own workload
+    faults = [cut_off_the_backup()] if partition else []
     await asyncio.gather(
+        *faults,
         *(
             client(f"client-{n}", history, read_from=read_from, rng=random.Random(random.random()))
             for n in range(1, CLIENTS + 1)
-        )
+        ),
     )
     await primary.stop()
     await backup.stop()

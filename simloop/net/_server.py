@@ -13,6 +13,7 @@ closed, and so does this one there), ``serve_forever`` and
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import sys
 from collections.abc import Callable
@@ -46,6 +47,10 @@ class SimServer(asyncio.AbstractServer):
         self._waiters: list[asyncio.Future[None]] | None = []
         self._serving = False
         self._serving_forever_fut: asyncio.Future[None] | None = None
+        # As asyncio, whose accept callback is a reader handle added when
+        # serving starts: each connection's protocol runs in (a copy of) that
+        # context, so a handler is on the server's host (`Network.on`).
+        self._context = contextvars.copy_context()
         network = sockets[0]._network
         self._network = network
         for sock in sockets:
@@ -75,6 +80,7 @@ class SimServer(asyncio.AbstractServer):
         if self._serving or self._sockets is None:
             return
         self._serving = True
+        self._context = contextvars.copy_context()
         for sock in self._sockets:
             sock.listen(self._backlog)
             listener = sock._listener
@@ -92,8 +98,7 @@ class SimServer(asyncio.AbstractServer):
                 return
             accepted = sock._accepted(endpoint)
             try:
-                protocol = self._protocol_factory()
-                TcpTransport(self._loop, accepted, protocol, server=self)
+                self._context.copy().run(self._connect_protocol, accepted)
             except (SystemExit, KeyboardInterrupt):
                 raise
             except BaseException as exc:
@@ -105,6 +110,10 @@ class SimServer(asyncio.AbstractServer):
                     }
                 )
                 accepted.close()
+
+    def _connect_protocol(self, accepted: SimSocket) -> None:
+        protocol = self._protocol_factory()
+        TcpTransport(self._loop, accepted, protocol, server=self)
 
     async def start_serving(self) -> None:
         self._start_serving()

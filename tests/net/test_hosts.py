@@ -103,6 +103,55 @@ def test_tasks_started_on_a_host_stay_there() -> None:
     assert simloop.run(main()) == ["worker", "main"]
 
 
+def test_a_server_handler_runs_on_the_server_host_and_connects_from_it() -> None:
+    # A proxy on "front" forwards to "back": the forwarding connection comes
+    # from front's address, and a partition between front and back stops it.
+    async def main() -> list[Any]:
+        net = simloop.network()
+        net.add_host("front", "10.0.0.2")
+        net.add_host("back", "10.0.0.3")
+        seen: list[Any] = []
+
+        async def back(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            seen.append(writer.get_extra_info("peername")[0])
+            writer.write(b"from back\n")
+            writer.close()
+
+        async def front(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            seen.append(net.current_host().name)
+            try:
+                async with asyncio.timeout(1):
+                    upstream, upstream_writer = await asyncio.open_connection("back", 80)
+                    writer.write(await upstream.readline())
+                    upstream_writer.close()
+            except TimeoutError:
+                writer.write(b"back is cut off\n")
+            writer.close()
+
+        with net.on("back"):
+            back_server = await asyncio.start_server(back, port=80)
+        with net.on("front"):
+            front_server = await asyncio.start_server(front, port=80)
+        answers = []
+        for cut in (False, True):
+            if cut:
+                net.partition("front", "back")
+            reader, writer = await asyncio.open_connection("front", 80)
+            answers.append(await reader.readline())
+            writer.close()
+        for server in (back_server, front_server):
+            server.close()
+        return [*seen, *answers]
+
+    assert simloop.run(main(), strategy="fifo") == [
+        "front",
+        "10.0.0.2",
+        "front",
+        b"from back\n",
+        b"back is cut off\n",
+    ]
+
+
 def test_unknown_names_fail_as_the_real_resolver_fails(run_on: Any) -> None:
     async def main() -> tuple[int, ...]:
         loop = asyncio.get_running_loop()
