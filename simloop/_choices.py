@@ -72,7 +72,6 @@ class Choices:
 
     __slots__ = (
         "injects_cancels",
-        "injects_faults",
         "keeps_siblings",
         "log",
         "network_used",
@@ -80,7 +79,6 @@ class Choices:
         "reorders_tasks",
         "schedule",
         "seed",
-        "splits_segments",
         "strategy",
         "streams",
         "trace",
@@ -103,10 +101,6 @@ class Choices:
         self.reorders_tasks = self.schedule.reorders_tasks
         self.keeps_siblings = self.schedule.keeps_siblings
         self.injects_cancels = self.schedule.injects_cancels
-        #: whether the network must ask the fault questions at all
-        self.injects_faults = self.schedule.injects_faults
-        #: whether the network must ask how to cut each write
-        self.splits_segments = self.schedule.splits_segments
         #: (virtual time, callbacks run) of the loop, for recording decisions
         self.position = position
         #: set by simloop.net when the program first uses the network
@@ -114,6 +108,16 @@ class Choices:
         #: every answer, per kind of choice point, when the run is logged
         #: (for replaying and shrinking it: see `simloop.strategies.Replay`)
         self.log = log
+
+    @property
+    def injects_faults(self) -> bool:
+        """Whether the network must ask the fault questions at all."""
+        return self.schedule.injects_faults
+
+    @property
+    def splits_segments(self) -> bool:
+        """Whether the network must ask how to cut each write."""
+        return self.schedule.splits_segments
 
     def order_tasks(
         self, tasks: Sequence[asyncio.Task[object]], chains: Sequence[Sequence[int]] = ()
@@ -134,21 +138,51 @@ class Choices:
         if order is None:
             return None
         deviates = list(order) != _identity(len(order))
+        if not deviates:
+            # Folded into the digest all the same; nothing to describe.
+            self.trace.decision("task order", order, deviates=False, virtual_time=0.0, step=0)
+            return None
         now, step = self.position()
         self.trace.decision(
             "task order",
             order,
-            deviates=deviates,
+            deviates=True,
             virtual_time=now,
             step=step,
             # Names, not tasks: a kept deviation must not keep a run's tasks alive.
             describe=functools.partial(
                 _describe_task_order,
-                [tasks[turn].get_name() for turn in order[:6]] if deviates else [],
+                [tasks[turn].get_name() for turn in order[:6]],
                 len(order) > 6,
             ),
         )
-        return order if deviates else None
+        return order
+
+    def swap_pair(self, tasks: list[asyncio.Task[Any]], kept: bool) -> bool:
+        """`order_tasks(tasks, chains) is not None` for two tasks, where
+        `kept` says whether a chain ties them (they then keep their order)."""
+        order = self.schedule.order_tasks(tasks)
+        if order is not None and kept:
+            order = [0, 1]
+        if self.log is not None:
+            self.log.append("task order", None if order is None else tuple(order))
+        if order is None:
+            return False
+        if order[0] == 0:
+            self.trace.kept_pair("task order")
+            return False
+        now, step = self.position()
+        self.trace.decision(
+            "task order",
+            order,
+            deviates=True,
+            virtual_time=now,
+            step=step,
+            describe=functools.partial(
+                _describe_task_order, [tasks[1].get_name(), tasks[0].get_name()], False
+            ),
+        )
+        return True
 
     def order_timers(self, timers: Sequence[asyncio.TimerHandle]) -> Sequence[int] | None:
         order = self.schedule.order_timers(len(timers))

@@ -489,6 +489,9 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
         """
         ready = self._ready
         step_types = _STEP_TYPES
+        if count == 2:
+            self._reorder_pair()
+            return
         owners = [
             callback.__self__ if type(callback) in step_types else task_of_step(callback)
             for callback in [handle._callback for handle in ready]
@@ -519,6 +522,25 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
         for slot, handle in zip(slots, moved, strict=True):
             batch[slot] = handle
         ready.extend(batch)
+
+    def _reorder_pair(self) -> None:
+        # `_reorder_tasks` for a batch of two, the most common batch: the
+        # same decision, asked with the same chains, without the lists.
+        ready = self._ready
+        first, second = ready
+        callback = first._callback
+        one = callback.__self__ if type(callback) in _STEP_TYPES else task_of_step(callback)
+        if one is None:
+            return
+        callback = second._callback
+        other = callback.__self__ if type(callback) in _STEP_TYPES else task_of_step(callback)
+        if other is None:
+            return
+        kept = one is other or (
+            self._keep_siblings and getattr(first, "_parent", -1) == getattr(second, "_parent", -2)
+        )
+        if self.choices.swap_pair([one, other], kept):
+            ready.reverse()
 
     def _drop_cancelled_timers(self) -> None:
         timers = self._timers

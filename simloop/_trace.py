@@ -54,6 +54,13 @@ def _pack_ints(values: Iterable[int]) -> bytes:
     return packed.tobytes()
 
 
+#: The record `decision(kind, [0, 1], ...)` adds, per kind.
+_KEPT_PAIR = {
+    kind: _DECISION.pack(_TAG_DECISION, code, 3) + _pack_ints([0, 1])
+    for kind, code in _KIND_CODE.items()
+}
+
+
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
@@ -189,6 +196,12 @@ class Trace:
                 self.events.append(
                     Event(step, virtual_time, "choice", kind, describe(), deviates=True)
                 )
+
+    def kept_pair(self, kind: str) -> None:
+        """`decision(kind, [0, 1], deviates=False, ...)`, for the hottest choice:
+        two task steps that keep their order."""
+        self._buffer += _KEPT_PAIR[kind]
+        self.kinds_seen.add(kind)
 
     def record(self, kind: str, actor: str, detail: str, *, deviates: bool = False) -> None:
         """Append an event, if this trace records events (callers check

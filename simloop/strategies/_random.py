@@ -156,13 +156,29 @@ class RandomSchedule(Schedule):
         # Streams are made on first use (seeding one costs microseconds, and
         # most runs never reach most choice points).
         self._streams = streams
-        self.network_profile = NetworkProfile.draw(streams, network, steer_rate)
-        self._network = NetworkDecisions(self.network_profile, streams)
-        self.injects_faults = self._network.injects_faults
-        self.splits_segments = self.network_profile.split_rate > 0
+        # The network's swarm profile is drawn when the program first uses
+        # the network (from streams of its own, so the answer is the same):
+        # most tests never do, and four streams cost a fifth of a small run.
+        self._network_settings = (network, steer_rate)
         self.reorders_tasks = profile.reorder_rate > 0
         self._cost_block = _FIRST_COST_BLOCK
         self._active_sites: dict[str, bool] = {}
+
+    @functools.cached_property
+    def network_profile(self) -> NetworkProfile:
+        return NetworkProfile.draw(self._streams, *self._network_settings)
+
+    @functools.cached_property
+    def _network(self) -> NetworkDecisions:
+        return NetworkDecisions(self.network_profile, self._streams)
+
+    @functools.cached_property
+    def injects_faults(self) -> bool:  # type: ignore[override]
+        return self._network.injects_faults
+
+    @functools.cached_property
+    def splits_segments(self) -> bool:  # type: ignore[override]
+        return self.network_profile.split_rate > 0
 
     @functools.cached_property
     def _task_rng(self) -> random.Random:
