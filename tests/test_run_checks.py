@@ -34,6 +34,28 @@ def test_pending_tasks_fail_the_run_when_asked() -> None:
     assert loop.is_closed()
 
 
+def test_an_async_generator_left_suspended_is_closed_at_the_end() -> None:
+    """As asyncio.run does: its finally block runs before the loop closes."""
+    events: list[str] = []
+
+    async def ticks():  # type: ignore[no-untyped-def]
+        try:
+            while True:
+                yield
+                await asyncio.sleep(1)
+        finally:
+            events.append(f"closed at {asyncio.get_running_loop().time()}")
+
+    async def main() -> None:
+        generator = ticks()
+        await generator.__anext__()
+        await generator.__anext__()
+        main.generator = generator  # type: ignore[attr-defined]  # keep it alive
+
+    run_on(simloop.SimLoop(1, "fifo"), main())
+    assert events == ["closed at 1.0"]
+
+
 def test_open_transports_fail_the_run_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(simloop.SimLoop, "open_transports", lambda self: ["tcp a -> b"])
 
