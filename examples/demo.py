@@ -9,6 +9,10 @@ For each of the twelve real asyncio bugs in `examples/gallery/`:
    replays it;
 3. the fixed twin under the same 1000 seeds: it must pass every one.
 
+Then the three property examples of `examples/properties/` (liveness after a
+partition heals, cancellation safety under injected cancellation,
+linearizability), found and replayed the same way.
+
 Exits 0 when every bug is found and every fixed twin passes.
 """
 
@@ -29,6 +33,28 @@ sys.path.insert(0, str(ROOT))
 from examples.gallery import Bug, bugs  # noqa: E402
 
 GALLERY_TESTS = "examples/gallery/test_gallery.py"
+PROPERTY_TESTS = "examples/properties/test_properties.py"
+#: (example, property it breaks, buggy test, fixed test)
+PROPERTIES = [
+    (
+        "worker_pool.py",
+        "liveness after a partition heals (simloop.converge)",
+        "test_worker_pool_buggy",
+        "test_worker_pool_fixed",
+    ),
+    (
+        "cache_update.py",
+        "an invariant under injected cancellation (InjectCancellation)",
+        "test_cache_update_buggy",
+        "test_cache_update_fixed",
+    ),
+    (
+        "replicated_register.py",
+        "linearizability under a partition (simloop.check)",
+        "test_replicated_register_buggy",
+        "test_replicated_register_fixed",
+    ),
+]
 #: the demo's own pytest cache: emptied first, so every run finds the bugs
 #: afresh (a normal run tries remembered failing seeds first), and the saved
 #: schedules it prints stay there for replaying
@@ -81,6 +107,36 @@ def explain(lines: list[str]) -> list[str]:
     return shown
 
 
+def show_properties(collector: Collector, seeds: int) -> bool:
+    """The property examples' part of the demo; True if all went as expected."""
+    ok = True
+    print("Beyond asserts: three properties, each broken by a buggy program next to its fixed twin")
+    print()
+    plain = collector.reports.get(f"{PROPERTY_TESTS}::test_cache_update_buggy_passes_a_plain_sweep")
+    for example, broken, buggy_test, fixed_test in PROPERTIES:
+        buggy = collector.reports.get(f"{PROPERTY_TESTS}::{buggy_test}")
+        fixed = collector.reports.get(f"{PROPERTY_TESTS}::{fixed_test}")
+        print(f"{example}: {broken}")
+        if example == "cache_update.py":
+            # The point of this example: only injected cancellation finds it.
+            passed = plain is not None and plain.passed
+            print(f"  a plain sweep of {seeds} seeds: {'passes' if passed else 'FAILS'}")
+            ok = ok and passed
+        if buggy is None or not buggy.failed:
+            print("  simloop: NOT FOUND")
+            ok = False
+        else:
+            for line in explain(section(buggy)):
+                print(f"  {line}")
+        if fixed is None or not fixed.passed:
+            print(f"  fixed twin: FAILED under some of {seeds} seeds")
+            ok = False
+        else:
+            print(f"  fixed twin: passed all {seeds} seeds")
+        print()
+    return ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=1000)
@@ -100,6 +156,7 @@ def main() -> int:
     pytest.main(
         [
             str(ROOT / GALLERY_TESTS),
+            str(ROOT / PROPERTY_TESTS),
             f"--simloop-seeds={options.seeds}",
             "-q",
             "--no-header",
@@ -139,6 +196,7 @@ def main() -> int:
         else:
             print(f"  fixed twin: passed all {options.seeds} seeds")
         print()
+    ok = show_properties(collector, options.seeds) and ok
     verdict = "every bug found, every fixed twin passed" if ok else "SOMETHING WENT WRONG"
     print(f"{verdict} ({elapsed:.1f} s of simulation, shrinking included)")
     return 0 if ok else 1
