@@ -2,7 +2,7 @@
 
     python bench/plugin.py speed     # pytest --simloop-seeds=1000 vs 1000 x asyncio.run
     python bench/plugin.py interleaved   # the same, alternating in one process
-    python bench/plugin.py scale     # one test, 4000 seeds: -n 2 vs -n 0
+    python bench/plugin.py scale     # one test, 4000 seeds: -n 2 vs -n 0, two seed sizes
     python bench/plugin.py memory    # 100,000 seeds in one process: RSS growth
     python bench/plugin.py           # all three
 
@@ -295,7 +295,12 @@ def main() -> None:
     parser.add_argument("--scale-seeds", type=int, default=4000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
-        "--scale-steps", type=int, default=20, help="steps per worker task in the scale test"
+        "--scale-steps",
+        type=lambda text: [int(part) for part in text.split(",")],
+        default=[20, 1000],
+        help="steps per worker task in the scale test, comma-separated: one scale run each "
+        "(default 20,1000: a ~0.25 ms seed, where starting xdist workers dominates, "
+        "and a ~5 ms one)",
     )
     parser.add_argument("--memory-seeds", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best kept)")
@@ -307,7 +312,8 @@ def main() -> None:
         elif what == "interleaved":
             interleaved(options.speed_seeds)
         elif what == "scale":
-            scale(options.scale_seeds, options.workers, options.repeat, options.scale_steps)
+            for steps in options.scale_steps:
+                scale(options.scale_seeds, options.workers, options.repeat, steps)
         elif what == "memory":
             memory(options.memory_seeds)
         else:
