@@ -107,6 +107,24 @@ def explain(lines: list[str]) -> list[str]:
     return shown
 
 
+def show_pair(buggy: pytest.TestReport | None, fixed: pytest.TestReport | None, seeds: int) -> bool:
+    """How simloop found the buggy version and whether the fixed twin passed;
+    True if the buggy one failed and the fixed one passed."""
+    found = buggy is not None and buggy.failed
+    if not found:
+        print("  simloop: NOT FOUND")
+    else:
+        assert buggy is not None
+        for line in explain(section(buggy)):
+            print(f"  {line}")
+    passed = fixed is not None and fixed.passed
+    if passed:
+        print(f"  fixed twin: passed all {seeds} seeds")
+    else:
+        print(f"  fixed twin: FAILED under some of {seeds} seeds")
+    return found and passed
+
+
 def show_properties(collector: Collector, seeds: int) -> bool:
     """The property examples' part of the demo; True if all went as expected."""
     ok = True
@@ -122,17 +140,7 @@ def show_properties(collector: Collector, seeds: int) -> bool:
             passed = plain is not None and plain.passed
             print(f"  a plain sweep of {seeds} seeds: {'passes' if passed else 'FAILS'}")
             ok = ok and passed
-        if buggy is None or not buggy.failed:
-            print("  simloop: NOT FOUND")
-            ok = False
-        else:
-            for line in explain(section(buggy)):
-                print(f"  {line}")
-        if fixed is None or not fixed.passed:
-            print(f"  fixed twin: FAILED under some of {seeds} seeds")
-            ok = False
-        else:
-            print(f"  fixed twin: passed all {seeds} seeds")
+        ok = show_pair(buggy, fixed, seeds) and ok
         print()
     return ok
 
@@ -184,17 +192,7 @@ def main() -> int:
             f"  stock asyncio: {stock[bug.number]}/{options.stock_runs} runs fail "
             f"(the stock loop {hides})"
         )
-        if buggy is None or not buggy.failed:
-            print("  simloop: NOT FOUND")
-            ok = False
-        else:
-            for line in explain(section(buggy)):
-                print(f"  {line}")
-        if fixed is None or not fixed.passed:
-            print(f"  fixed twin: FAILED under some of {options.seeds} seeds")
-            ok = False
-        else:
-            print(f"  fixed twin: passed all {options.seeds} seeds")
+        ok = show_pair(buggy, fixed, options.seeds) and ok
         print()
     ok = show_properties(collector, options.seeds) and ok
     verdict = "every bug found, every fixed twin passed" if ok else "SOMETHING WENT WRONG"
