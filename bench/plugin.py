@@ -4,7 +4,7 @@
     python bench/plugin.py interleaved   # the same, alternating in one process
     python bench/plugin.py scale     # one test, 4000 seeds: -n 2 vs -n 0, two seed sizes
     python bench/plugin.py memory    # 100,000 seeds in one process: RSS growth
-    python bench/plugin.py           # all three
+    python bench/plugin.py           # all four
 
 Each measurement runs in fresh subprocesses on this machine, in one run, and
 prints the commands it ran; timings alternate and keep the best of --repeat
