@@ -10,8 +10,7 @@ asyncio loop (failures counted), and each fixed twin runs 10,000 seeds under
 every strategy (any failure there is a false alarm).
 
 Where this Python's stdlib still has a gallery bug, the stdlib class is
-measured too, as an extra row. The network bugs run on simloop only once
-`simloop.net` exists; until then they are measured on the stock loop only.
+measured too, as an extra row.
 
     python bench/bugfinding.py                 # the full measurement (minutes)
     python bench/bugfinding.py --quick         # a smaller one (seconds)
@@ -40,7 +39,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import simloop
-from examples.gallery import Bug, bugs, simulated_network
+from examples.gallery import Bug, bugs
 from simloop.strategies import STRATEGIES, Strategy
 
 BASE_STRIDE = 100_000
@@ -65,7 +64,6 @@ class Subject:
     bug_number: int
     label: str
     interleaving: str
-    needs_network: bool
     stock_hides: bool
     uses_stdlib: bool
 
@@ -82,21 +80,13 @@ class Subject:
 def subjects() -> list[Subject]:
     rows = []
     for bug in bugs():
-        rows.append(
-            Subject(
-                bug.number, bug.label, bug.interleaving, bug.needs_network, bug.stock_hides, False
-            )
-        )
+        rows.append(Subject(bug.number, bug.label, bug.interleaving, bug.stock_hides, False))
         if bug.stdlib is not None and bug.stdlib_has_bug:
             name = getattr(bug.stdlib, "__qualname__", "stdlib")
             label = (
                 f"{bug.label} (stdlib {name}, Python {sys.version_info[0]}.{sys.version_info[1]})"
             )
-            rows.append(
-                Subject(
-                    bug.number, label, bug.interleaving, bug.needs_network, bug.stock_hides, True
-                )
-            )
+            rows.append(Subject(bug.number, label, bug.interleaving, bug.stock_hides, True))
     return rows
 
 
@@ -213,14 +203,12 @@ def main(argv: list[str] | None = None) -> int:
     if options.bugs:
         wanted = {int(number) for number in options.bugs.split(",")}
         rows = [row for row in rows if row.bug_number in wanted]
-    network = simulated_network()
-    simulated = [row for row in rows if network or not row.needs_network]
     started = time.perf_counter()
 
     found: dict[tuple[str, str], str] = {}
     fixed: dict[tuple[str, str], str] = {}
     with ProcessPoolExecutor(options.jobs) as pool:
-        for row in simulated:
+        for row in rows:
             for spec in specs:
                 jobs = [(row, spec, base, settings.budget) for base in range(settings.bases)]
                 counts = list(pool.map(seeds_to_failure, jobs))
@@ -234,12 +222,6 @@ def main(argv: list[str] | None = None) -> int:
                 ]
                 failures = sum(pool.map(fixed_failures, jobs))
                 fixed[row.label, spec] = f"{failures}/{settings.fixed_seeds}"
-    for row in rows:
-        if row not in simulated:
-            for spec in specs:
-                found[row.label, spec] = "needs simloop.net"
-                fixed[row.label, spec] = "-"
-
     stock: dict[str, str] = {}
     for row in rows:
         if options.no_stock:

@@ -24,7 +24,6 @@ Run one with ``python -m examples.gallery.bug_06_condition_notify_lost``.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from types import ModuleType
@@ -103,9 +102,3 @@ def bugs() -> list[Bug]:
         number, _, name = module_name.removeprefix("bug_").partition("_")
         found.append(Bug(int(number), name, module))
     return found
-
-
-def simulated_network() -> bool:
-    """Whether simloop can run the network bugs (it refuses real sockets
-    until `simloop.net` exists)."""
-    return importlib.util.find_spec("simloop.net") is not None

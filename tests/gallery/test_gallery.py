@@ -12,12 +12,11 @@ import asyncio
 import pytest
 
 import simloop
-from examples.gallery import Bug, bugs, simulated_network
+from examples.gallery import Bug, bugs
 from examples.gallery import bug_09_stream_drain_concurrent as drain_bug
 from simloop.run import run_on
 
 GALLERY = bugs()
-SIMULATED = [bug for bug in GALLERY if not bug.needs_network]
 NETWORKED = [bug for bug in GALLERY if bug.needs_network]
 STOCK_HIDDEN = [bug for bug in GALLERY if bug.stock_hides]
 WITH_STDLIB = [bug for bug in GALLERY if bug.stdlib is not None]
@@ -57,14 +56,8 @@ def first_failing_seed(bug: Bug, implementation: object) -> int | None:
     return None
 
 
-def needs_simulated_network(bug: Bug) -> None:
-    if bug.needs_network and not simulated_network():
-        pytest.skip("simloop refuses real sockets until simloop.net lands; stock loop only for now")
-
-
 @pytest.mark.parametrize("bug", GALLERY, ids=ids)
 def test_buggy_version_fails_under_some_seed_and_replays_identically(bug: Bug) -> None:
-    needs_simulated_network(bug)
     seed = first_failing_seed(bug, bug.buggy)
     assert seed is not None, f"no seed found bug {bug.label}"
     first = run_seed(bug, bug.buggy, seed)
@@ -75,7 +68,6 @@ def test_buggy_version_fails_under_some_seed_and_replays_identically(bug: Bug) -
 
 @pytest.mark.parametrize("bug", GALLERY, ids=ids)
 def test_fixed_twin_passes_every_seed(bug: Bug) -> None:
-    needs_simulated_network(bug)
     failures = [seed for seed in range(FIXED_SEEDS) if run_seed(bug, bug.fixed, seed)[0]]
     assert failures == []
 
