@@ -8,8 +8,9 @@ take effect at any point after their invocation, or not at all, and whatever
 they returned is unknown.
 
 Models with a ``partition_key`` are checked one key at a time; each part is
-searched as `simloop.check._search` explains, and a failing part is shrunk
-as `simloop.check._shrink` explains.
+searched as `simloop.check._search` explains (a FIFO queue's part is first
+scanned for the violations `simloop.check._patterns` finds without a
+search), and a failing part is shrunk as `simloop.check._shrink` explains.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Hashable, Iterable
 
 from ._history import History, Operation
 from ._models import operations_of
+from ._patterns import queue_violation
 from ._search import search
 from ._shrink import Shrunk, shrink
 
@@ -93,6 +95,9 @@ def _failing_part(
     every part is; raises `Undecided` if no part fails but some are undecided."""
     undecided = []
     for part in _partitions(operations, initial):
+        witness = queue_violation(part, initial)
+        if witness is not None:
+            return witness
         verdict = search(part, initial, max_states)
         if verdict is False:
             return part

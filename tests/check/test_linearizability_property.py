@@ -23,6 +23,7 @@ from simloop.check import (
     assert_linearizable,
     is_linearizable,
 )
+from simloop.check._patterns import queue_violation
 
 Call = tuple[str, tuple[object, ...]]
 
@@ -34,6 +35,8 @@ class Workload:
     model: Callable[[], Model]
     call: Callable[[int], Call]
     results: dict[str, list[object]]
+    #: every enqueue a new item, and a wrong dequeue any item enqueued so far
+    distinct_items: bool = False
 
 
 WORKLOADS = {
@@ -57,6 +60,14 @@ WORKLOADS = {
         model=FifoQueue,
         call=lambda n: [("enqueue", (n // 2 % 3,)), ("dequeue", ())][n % 2],
         results={"dequeue": [None, 0, 1, 2], "enqueue": [None]},
+    ),
+    # Distinct items, as queue tests usually have: the kind of history
+    # simloop.check._patterns looks at before any search.
+    "fifo queue, distinct items": Workload(
+        model=FifoQueue,
+        call=lambda n: [("enqueue", (None,)), ("dequeue", ())][n % 2],
+        results={"dequeue": [None], "enqueue": [None]},
+        distinct_items=True,
     ),
     "counter": Workload(
         model=Counter,
@@ -87,11 +98,11 @@ OUTCOMES = [
 
 
 @st.composite
-def histories(draw: st.DrawFn) -> Drawn:
+def histories(draw: st.DrawFn, workloads: list[str] | None = None) -> Drawn:
     """Up to seven operations by up to three clients; each finished operation
     returns either what a shadow model says at that moment (so many histories
     are linearizable) or any plausible value; some fail, some stay pending."""
-    name = draw(st.sampled_from(sorted(WORKLOADS)))
+    name = draw(st.sampled_from(workloads or sorted(WORKLOADS)))
     workload = WORKLOADS[name]
     clients = draw(st.integers(1, 3))
     limit = draw(st.integers(0, 7))
@@ -117,6 +128,9 @@ def histories(draw: st.DrawFn) -> Drawn:
             return
         if outcome == "any":
             choices = workload.results[op.name]
+            if workload.distinct_items and op.name == "dequeue":
+                items = [other.args[0] for other in drawn.history if other.name == "enqueue"]
+                choices = [None, *items]
             returned = choices[pick % len(choices)]
         op.complete(returned, at=now)
         drawn.completed[id(op)] = next(events)
@@ -132,6 +146,8 @@ def histories(draw: st.DrawFn) -> Drawn:
             finish(op, OUTCOMES[outcome], pick)
         elif invoked < limit:
             call_name, args = workload.call(call)
+            if workload.distinct_items and call_name == "enqueue":
+                args = (invoked,)
             op = drawn.history.invoke(client, call_name, *args, at=now)
             drawn.invoked[id(op)] = next(events)
             in_flight[client] = op
@@ -230,3 +246,18 @@ def test_a_shrunk_violation_cannot_lose_any_operation(drawn: Drawn) -> None:
             for op in needs_explaining
             if op is not dropped
         ), f"{dropped!r} could go:\n{caught.value}"
+
+
+@settings(max_examples=1000, deadline=None)
+@given(histories(workloads=["fifo queue, distinct items"]))
+def test_a_queue_pattern_is_a_violation_on_its_own(drawn: Drawn) -> None:
+    """What the queue patterns report (before any search) is never a false alarm:
+    the operations they name are not linearizable even alone."""
+    operations = [op for op in drawn.history if op.status != "failed"]
+    witness = queue_violation(operations, FifoQueue())
+    expected = brute_force(drawn, FifoQueue())
+    event("pattern found" if witness is not None else "no pattern")
+    if witness is None:
+        return
+    assert not expected, str(drawn.history)
+    assert not brute_force(without(drawn, witness), FifoQueue()), str(History.of(witness))
