@@ -18,6 +18,10 @@ each a proof on its own that no order exists:
 
 Finding none proves nothing: the search then decides. So this only ever
 shortens the way to a "not linearizable" that the search would also reach.
+(Complete polynomial checks for queues with distinct items exist, e.g. Lee
+and Mathur's decrease-and-conquer monitor, 2024, and Abdulla et al., 2025,
+who also found errors in earlier ones: a verdict on correct histories
+without a search would start there.)
 """
 
 from __future__ import annotations
