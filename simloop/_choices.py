@@ -142,20 +142,7 @@ class Choices:
             # Folded into the digest all the same; nothing to describe.
             self.trace.decision("task order", order, deviates=False, virtual_time=0.0, step=0)
             return None
-        now, step = self.position()
-        self.trace.decision(
-            "task order",
-            order,
-            deviates=True,
-            virtual_time=now,
-            step=step,
-            # Names, not tasks: a kept deviation must not keep a run's tasks alive.
-            describe=functools.partial(
-                _describe_task_order,
-                [tasks[turn].get_name() for turn in order[:6]],
-                len(order) > 6,
-            ),
-        )
+        self._deviating_task_order(order, [tasks[turn] for turn in order[:6]])
         return order
 
     def swap_pair(self, tasks: list[asyncio.Task[Any]], kept: bool) -> bool:
@@ -171,6 +158,14 @@ class Choices:
         if order[0] == 0:
             self.trace.kept_pair("task order")
             return False
+        self._deviating_task_order(order, [tasks[1], tasks[0]])
+        return True
+
+    def _deviating_task_order(
+        self, order: Sequence[int], first: Sequence[asyncio.Task[Any]]
+    ) -> None:
+        """Record a task order that differs from FIFO; `first` are the tasks
+        that run first, in order (at most six, for the description)."""
         now, step = self.position()
         self.trace.decision(
             "task order",
@@ -178,11 +173,11 @@ class Choices:
             deviates=True,
             virtual_time=now,
             step=step,
+            # Names, not tasks: a kept deviation must not keep a run's tasks alive.
             describe=functools.partial(
-                _describe_task_order, [tasks[1].get_name(), tasks[0].get_name()], False
+                _describe_task_order, [task.get_name() for task in first], len(order) > 6
             ),
         )
-        return True
 
     def order_timers(self, timers: Sequence[asyncio.TimerHandle]) -> Sequence[int] | None:
         order = self.schedule.order_timers(len(timers))
