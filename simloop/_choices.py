@@ -17,10 +17,13 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ._format import format_duration
 from ._trace import Trace
 from .strategies import FIFO_LATENCY, ChoiceLog, Schedule, Strategy, Streams
 
 _IDENTITIES: list[list[int]] = [list(range(size)) for size in range(64)]
+#: an executor job this slow is a fault (healthy ones take milliseconds)
+SLOW_JOB = 0.1
 
 
 def _identity(size: int) -> list[int]:
@@ -64,7 +67,7 @@ def _describe_buggify(site: str) -> str:
 
 
 def _describe_delay(label: str, delay: float) -> str:
-    return f"{label} takes {delay * 1e3:.3f} ms"
+    return f"{label} takes {format_duration(delay)}"
 
 
 class Choices:
@@ -224,6 +227,7 @@ class Choices:
             virtual_time=now,
             step=step,
             describe=functools.partial(_describe_delay, label, delay),
+            category="slow executor job" if delay >= SLOW_JOB else "executor",
         )
         return delay
 
@@ -264,7 +268,12 @@ class Choices:
         return trace.events is not None or len(trace.deviations) < trace.keep_deviations
 
     def _network_decision(
-        self, kind: str, values: Sequence[int], deviates: bool, detail: Callable[[], str]
+        self,
+        kind: str,
+        values: Sequence[int],
+        deviates: bool,
+        detail: Callable[[], str],
+        category: str = "",
     ) -> None:
         # Details are built at once, and only when kept: a closure over the
         # network's objects would keep a finished run alive.
@@ -277,6 +286,7 @@ class Choices:
             virtual_time=now,
             step=step,
             describe=functools.partial(str, text),
+            category=category,
         )
 
     def delivery(
@@ -303,13 +313,16 @@ class Choices:
                 "delivery", (round(delay * 1e9),), deviates=deviates, virtual_time=0.0, step=0
             )
             return delay
-        steered = schedule.steered
+        # Steered onto a deadline, or a replay of such a delay: it lands
+        # exactly on a pending timer's deadline either way.
+        steered = deviates and not accept and (schedule.steered or delay in pending())
 
         def detail() -> str:
-            text = f"{what()} delayed {delay * 1e3:.3g} ms"
+            text = f"{what()} delayed {format_duration(delay)}"
             return text + " (onto a pending timer's deadline)" if steered else text
 
-        self._network_decision("delivery", (round(delay * 1e9),), deviates, detail)
+        category = "deadline" if steered else "delay"
+        self._network_decision("delivery", (round(delay * 1e9),), deviates, detail, category)
         return delay
 
     def segment_sizes(self, size: int, what: Callable[[], str]) -> Sequence[int] | None:
@@ -324,6 +337,7 @@ class Choices:
             sizes,
             True,
             lambda: f"{what()} cut into segments of {'+'.join(map(str, sizes))} bytes",
+            "segments",
         )
         return sizes
 
@@ -332,6 +346,38 @@ class Choices:
             self.log.append(log_kind, happens)
         self._network_decision("fault", (int(happens),), happens, what)
         return happens
+
+    def fault_episodes(self) -> tuple[tuple[float, float], ...]:
+        """When this run's faults may strike: [start, end) spans of virtual
+        time (none: a healthy network all along)."""
+        episodes = tuple((start, end) for start, end in self.schedule.fault_episodes())
+        if self.log is not None:
+            self.log.append("fault episodes", episodes)
+        if episodes:
+            self._network_decision(
+                "fault",
+                [round(bound * 1e9) for episode in episodes for bound in episode],
+                True,
+                lambda: (
+                    "faults may strike at "
+                    + " and ".join(f"t={start:.3f}-{end:.3f} s" for start, end in episodes)
+                ),
+            )
+        return episodes
+
+    def retransmission(self, what: Callable[[], str]) -> float:
+        """Extra seconds the segment or connect `what()` takes because it was
+        lost and sent again (0.0: it was not lost)."""
+        delay = self.schedule.retransmission_delay()
+        if self.log is not None:
+            self.log.append("retransmit", delay)
+        self._network_decision(
+            "fault",
+            (round(delay * 1e9),),
+            delay > 0,
+            lambda: f"{what()} lost, and retransmitted {format_duration(delay)} later",
+        )
+        return delay
 
     def refuse_connect(self, what: Callable[[], str]) -> bool:
         """Whether the connect `what()` is refused although something listens."""
@@ -369,7 +415,8 @@ class Choices:
                 (round(start * 1e9), round(duration * 1e9), victim),
                 True,
                 lambda: (
-                    f"a partition at t={start:.6f} s cuts one host off for {duration * 1e3:.3g} ms"
+                    f"a partition at t={start:.6f} s cuts one host off for "
+                    f"{format_duration(duration)}"
                 ),
             )
         return window

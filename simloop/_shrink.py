@@ -29,6 +29,8 @@ from .strategies import KINDS, ChoiceLog, Position, Replay, Strategy, fifo_value
 Trial = Callable[[Strategy], tuple[BaseException | None, ChoiceLog]]
 
 _SIMLOOP_DIR = os.path.dirname(__file__) + os.sep
+#: merging deviations into delays tries pairs: only for schedules this small
+_MERGE_AT_MOST = 8
 
 
 def failure_signature(error: BaseException) -> frozenset[tuple[str, str]]:
@@ -97,6 +99,7 @@ def shrink(
     # Perhaps no deviation is needed at all.
     state.try_keep([])
     state.minimize()
+    state.merge_into_delays()
     state.simplify_numbers()
     return ShrinkResult(
         log=state.log,
@@ -170,6 +173,37 @@ class _State:
             if chunks >= len(deviations):
                 return
             chunks = min(chunks * 2, len(deviations))
+
+    def merge_into_delays(self) -> None:
+        """Fold a deviation into a delay: a failure that needs a reply 5 ms
+        late needs one delay of 5 ms, not a cut segment and two delays. For
+        each deviation ddmin could not drop, try dropping it while one
+        numeric deviation grows by what it gave up (or doubles)."""
+        merged = True
+        while merged and self.trials < self._budget:
+            merged = False
+            deviations = self.log.deviations()
+            if not 2 <= len(deviations) <= _MERGE_AT_MOST:
+                return
+            numeric = [
+                position
+                for position in deviations
+                if len(position) == 2 and getattr(KINDS.get(position[0]), "numeric", False)
+            ]
+            for dropped in deviations:
+                for grown in reversed(numeric):
+                    if grown == dropped:
+                        continue
+                    value, fifo = self.log.value_at(grown), fifo_value(grown)
+                    extra = value - fifo
+                    if dropped[0] == grown[0] and len(dropped) == 2:
+                        extra = self.log.value_at(dropped) - fifo
+                    changes = {dropped: fifo_value(dropped), grown: value + extra}
+                    if self._run(self.log.with_values(changes)):
+                        merged = True
+                        break
+                if merged or self.trials >= self._budget:
+                    break
 
     def simplify_numbers(self) -> None:
         """Move each numeric deviation halfway to FIFO while the failure holds."""

@@ -101,6 +101,9 @@ class Decision:
     virtual_time: float
     step: int
     describe: Callable[[], str]
+    #: what the deviation is, for saying what a failure depends on: the kind,
+    #: or a finer word (a delivery "delay", a "deadline" hit, "segments")
+    category: str = ""
 
     @property
     def detail(self) -> str:
@@ -173,11 +176,13 @@ class Trace:
         virtual_time: float,
         step: int,
         describe: Callable[[], str] | None = None,
+        category: str = "",
     ) -> None:
         """Fold one decision into the digest; keep it if it deviates from FIFO.
 
         `describe` returns the readable detail of a deviation (by default the
-        decision's values), called only when someone reads it.
+        decision's values), called only when someone reads it; `category`
+        refines `kind` for reports (see `Decision.category`).
         """
         packed = _pack_ints(values)
         buffer = self._buffer
@@ -191,7 +196,9 @@ class Trace:
             if describe is None:
                 describe = functools.partial(_describe_values, packed)
             if len(self.deviations) < self.keep_deviations:
-                self.deviations.append(Decision(kind, virtual_time, step, describe))
+                self.deviations.append(
+                    Decision(kind, virtual_time, step, describe, category or kind)
+                )
             if self.events is not None:
                 self.events.append(
                     Event(step, virtual_time, "choice", kind, describe(), deviates=True)

@@ -100,7 +100,7 @@ def test_stop_faults_ends_what_the_strategy_injects() -> None:
         network.stop_faults()
         return network.injects_faults
 
-    faulty = simloop.strategies.Random(network="faulty")
+    faulty = simloop.strategies.Random(faults=True)
     assert not any(simloop.run(main(), seed=seed, strategy=faulty) for seed in range(10))
 
 

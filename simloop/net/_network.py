@@ -47,6 +47,8 @@ _current_host: contextvars.ContextVar[Host | None] = contextvars.ContextVar(
 
 DEFAULT_HOST = "main"
 DEFAULT_ADDRESSES = ("10.0.0.1", "fd00::1")
+#: Deliveries that TCP sends again when they are lost (a fault): data and SYNs.
+_RETRANSMITTED = frozenset({"segment", "connect"})
 #: Link states, as `Network.route` answers them.
 OPEN, CLOGGED, PARTITIONED = 0, 1, 2
 
@@ -174,9 +176,11 @@ class Network:
         )
         if window:
             self._calm = False
-        #: whether the strategy may refuse connects, reset streams, lose or
-        #: duplicate datagrams (until `stop_faults`)
+        #: whether the strategy may refuse connects, reset streams, lose,
+        #: retransmit or duplicate (until `stop_faults`)...
         self.injects_faults = self.choices.injects_faults
+        #: ... and when: only inside these [start, end) spans of virtual time
+        self._episodes = self.choices.fault_episodes() if self.injects_faults else ()
 
     def __repr__(self) -> str:
         return f"<Network hosts={list(self.hosts)}>"
@@ -386,6 +390,13 @@ class Network:
         self.link(x, y).latency = seconds
         self.link(y, x).latency = seconds
 
+    def faulty(self) -> bool:
+        """Whether the strategy's faults may strike now (inside a fault episode)."""
+        if not self.injects_faults:
+            return False
+        now = self.loop._now
+        return any(start <= now < end for start, end in self._episodes)
+
     def stop_faults(self) -> None:
         """The faults are over: heal every partition, lift every clog, end the
         strategy's partition and stop it injecting faults from now on (what
@@ -452,14 +463,16 @@ class Network:
         arrives, or None while the link is partitioned."""
         if self._calm:
             # Nothing scripted or drawn disturbs any link: the common, fast case.
-            return self.delivery_time(kind, what)
-        if link.partitioned:
-            return None
-        _, opens = self.route(link)
-        latency = link.latency
-        if latency is None:
-            return self.delivery_time(kind, what, opens)
-        return opens + latency
+            when = self.delivery_time(kind, what)
+        else:
+            if link.partitioned:
+                return None
+            _, opens = self.route(link)
+            latency = link.latency
+            when = self.delivery_time(kind, what, opens) if latency is None else opens + latency
+        if self.injects_faults and kind in _RETRANSMITTED and self.faulty():
+            when += self.choices.retransmission(what)
+        return when
 
     def delivery_time(
         self, kind: str, what: Callable[[], str], start: float | None = None

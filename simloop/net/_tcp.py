@@ -202,7 +202,7 @@ class TcpEndpoint:
             size = room
         chunk = bytes(data)
         network = self.network
-        if network.injects_faults and network.choices.reset_stream(
+        if network.faulty() and network.choices.reset_stream(
             lambda: f"{self.out.label} ({size} bytes)"  # type: ignore[union-attr]
         ):
             assert self.connection is not None
@@ -495,7 +495,7 @@ class Connector:
         listener = target.listener_at(family, ip, port)
         what = lambda: f"connect to {format_address(self.address)}"  # noqa: E731
         back = network.link(target, client.host)
-        if listener is None or (network.injects_faults and network.choices.refuse_connect(what)):
+        if listener is None or (network.faulty() and network.choices.refuse_connect(what)):
             self._answer(back, self.refused)
             return
         server = TcpEndpoint(network, target, self.address, client.local)

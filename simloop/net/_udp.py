@@ -1,8 +1,10 @@
-"""UDP: datagrams, each on its own, with loss, duplication and reordering.
+"""UDP: datagrams, each on its own; with faults, lost, duplicated and reordered.
 
-Every datagram gets its own delivery time, so two datagrams may arrive in
-either order. The strategy may lose or duplicate one (`Choices.
-datagram_copies`); a partition loses them. A datagram to a port nobody has
+Every datagram gets its own delivery time. On a healthy network the
+datagrams from one endpoint to one address arrive in the order sent (each
+once); inside a fault episode the strategy may lose or duplicate one
+(`Choices.datagram_copies`) and they may overtake each other; a partition
+loses them. A datagram to a port nobody has
 bound is dropped, and a *connected* sender hears of it (ICMP port
 unreachable) as ``error_received(ConnectionRefusedError)``, as on Linux.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import math
 import socket
 from asyncio import transports
 from collections import deque
@@ -46,6 +49,7 @@ class UdpEndpoint:
     """A bound UDP port as the kernel keeps it."""
 
     __slots__ = (
+        "_last_arrival",
         "binding",
         "closed",
         "errors",
@@ -82,6 +86,8 @@ class UdpEndpoint:
         self.receiver: Callable[[bytes, SockAddr], object] | None = None
         #: a transport's error intake (ICMP errors)
         self.errors: Callable[[OSError], object] | None = None
+        #: destination -> when the last datagram sent there arrives (healthy order)
+        self._last_arrival: dict[tuple[str, int], float] = {}
         if binding is not None:
             host.udp_bound[binding] = self
 
@@ -118,11 +124,19 @@ class UdpEndpoint:
         def what() -> str:
             return f"datagram to {format_address(destination)} ({size} bytes)"
 
-        copies = network.choices.datagram_copies(what) if network.injects_faults else 1
+        faulty = network.faulty()
+        copies = network.choices.datagram_copies(what) if faulty else 1
         loop = network.loop
         for _ in range(copies):
             arrival = network.arrival(link, "datagram", what)
             if arrival is not None:
+                if not faulty:  # a healthy network keeps one flow in order
+                    last = self._last_arrival.get(destination, 0.0)
+                    if arrival <= last:
+                        # Just after, not with, the one ahead: timers due
+                        # together may fire in any order.
+                        arrival = math.nextafter(last, math.inf)
+                    self._last_arrival[destination] = arrival
                 loop.call_at(arrival, self._land, target, destination, payload, sender)
         return size
 

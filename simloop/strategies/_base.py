@@ -121,9 +121,20 @@ class Schedule:
         to `size`), or None for one segment."""
         return None
 
+    def fault_episodes(self) -> Sequence[tuple[float, float]]:
+        """The [start, end) spans of virtual time in which faults may strike:
+        the network asks the fault questions below only inside them. None:
+        a healthy network."""
+        return ()
+
     def refuse_connect(self) -> bool:
         """Whether a connect to a listening port is refused anyway (a fault)."""
         return False
+
+    def retransmission_delay(self) -> float:
+        """Extra seconds a TCP segment or connect takes because it was lost
+        and sent again (a fault; 0.0: it was not lost)."""
+        return 0.0
 
     def reset_stream(self) -> bool:
         """Whether the connection is reset instead of carrying this segment (a fault)."""

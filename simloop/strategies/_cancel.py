@@ -72,7 +72,8 @@ class CancellingSchedule(Schedule):
         for name in dir(Schedule):
             if not name.startswith("_") and callable(getattr(Schedule, name)):
                 setattr(self, name, getattr(base, name))
-        self.reorders_tasks = base.reorders_tasks
+        for flag in ("reorders_tasks", "keeps_siblings", "injects_faults", "splits_segments"):
+            setattr(self, flag, getattr(base, flag))
         self._strategy = strategy
         self._streams = streams
         self._base = base

@@ -58,6 +58,8 @@ register_kind(ChoiceKind("refuse", False))
 register_kind(ChoiceKind("reset", False))
 register_kind(ChoiceKind("datagram copies", 1))
 register_kind(ChoiceKind("partition", None))
+register_kind(ChoiceKind("fault episodes", ()))
+register_kind(ChoiceKind("retransmit", 0.0, numeric=True))
 
 #: Where one answer sits in a log: (kind, call index) or, for per-entry
 #: kinds, (kind, call index, entry index).

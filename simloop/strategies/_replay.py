@@ -39,7 +39,8 @@ class ReplaySchedule(Schedule):
         self.injects_cancels = bool(log.entries.get("cancel"))
         # The network asks these questions only when the recording's schedule did.
         self.injects_faults = any(
-            log.entries.get(kind) for kind in ("refuse", "reset", "datagram copies")
+            log.entries.get(kind)
+            for kind in ("refuse", "reset", "datagram copies", "retransmit", "fault episodes")
         )
         self.splits_segments = bool(log.entries.get("segments"))
 
@@ -115,6 +116,16 @@ class ReplaySchedule(Schedule):
     def reset_stream(self) -> bool:
         found, reset = self.next("reset")
         return bool(reset) if found else False
+
+    def retransmission_delay(self) -> float:
+        found, delay = self.next("retransmit")
+        return float(delay) if found else 0.0
+
+    def fault_episodes(self) -> Sequence[tuple[float, float]]:
+        found, episodes = self.next("fault episodes")
+        if not found or not episodes:
+            return ()
+        return tuple((float(start), float(end)) for start, end in episodes)
 
     def datagram_copies(self) -> int:
         found, copies = self.next("datagram copies")

@@ -22,9 +22,9 @@ def run_fifo(main: Coroutine[Any, Any, Any]) -> Any:
 
 
 def run_random(main: Coroutine[Any, Any, Any]) -> Any:
-    # A calm network, no delivery steered onto a timeout: these tests compare
-    # behaviour with the stock loop, not how code copes with faults and races.
-    return simloop.run(main, seed=7, strategy=Random(network="calm", steer_rate=0.0))
+    # The default, healthy network, no delivery steered onto a timeout: these
+    # tests compare behaviour with the stock loop, not how code copes with races.
+    return simloop.run(main, seed=7, strategy=Random(steer_rate=0.0))
 
 
 @pytest.fixture(params=[run_stock, run_fifo, run_random], ids=["stock", "fifo", "random"])

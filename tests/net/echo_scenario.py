@@ -1,11 +1,11 @@
 """An echo exchange that checks the network's promises, for many seeds.
 
 Shared by tests/net/test_echo_seeds.py (a few dozen seeds) and
-bench/echo_seeds.py (a thousand). Under the default strategy a seed may
-draw faults (refused connects, resets, a partition): a connection may then
-end early, but never with a byte lost in the middle, duplicated or out of
-order, never with a callback after ``connection_lost``, and never leaving a
-transport open.
+bench/echo_seeds.py (a thousand). With faults on, a seed may draw refused
+connects, resets and a partition: a connection may then end early, but
+never with a byte lost in the middle, duplicated or out of order, never
+with a callback after ``connection_lost``, and never leaving a transport
+open.
 """
 
 from __future__ import annotations

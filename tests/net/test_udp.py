@@ -110,7 +110,7 @@ def test_a_faulty_network_loses_duplicates_and_reorders_datagrams() -> None:
 
     seen_loss = seen_duplicate = seen_reorder = False
     for seed in range(10):
-        got = simloop.run(main(), seed=seed, strategy=Random(network="faulty"))
+        got = simloop.run(main(), seed=seed, strategy=Random(faults=True))
         assert set(got) <= set(range(200))
         seen_loss |= len(set(got)) < 200
         seen_duplicate |= len(got) > len(set(got))
@@ -120,7 +120,7 @@ def test_a_faulty_network_loses_duplicates_and_reorders_datagrams() -> None:
     assert seen_reorder
 
 
-def test_a_calm_network_delivers_every_datagram_once() -> None:
+def test_a_healthy_network_delivers_every_datagram_once_in_order() -> None:
     async def main() -> list[int]:
         loop = asyncio.get_running_loop()
         server, protocol = await loop.create_datagram_endpoint(
@@ -135,6 +135,7 @@ def test_a_calm_network_delivers_every_datagram_once() -> None:
         await asyncio.sleep(1)
         client.close()
         server.close()
-        return sorted(int(data) for data, _ in protocol.datagrams)
+        return [int(data) for data, _ in protocol.datagrams]
 
-    assert simloop.run(main(), seed=3, strategy=Random(network="calm")) == list(range(100))
+    for seed in range(20):
+        assert simloop.run(main(), seed=seed) == list(range(100))
