@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from simloop._depends import depends_on_line
 from simloop._shrink import describe, failure_signature, shrink
 from simloop._timeline import format_timeline, write_exports
 from simloop._trace import Event
@@ -75,6 +76,8 @@ class Shrunk:
     ran_out: str | None = None
     #: the describing replay did not fail the same way
     flaky: bool = False
+    #: what the simplest schedule depends on, as report lines
+    depends: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -96,6 +99,8 @@ class Postmortem:
     schedule_file: Path | None = None
     #: the Chrome trace and HTML timeline of the whole run (--simloop-trace)
     trace_files: list[Path] = field(default_factory=list)
+    #: what the (simplest) failing schedule depends on, as report lines
+    depends: list[str] = field(default_factory=list)
 
 
 class _Trials:
@@ -219,12 +224,14 @@ def examine(
     log = recorded.choice_log
     assert log is not None
     post.cpu_costs = cpu_costs(log)
+    post.depends = depends_on_line(log, recorded.deviations)
     if log.deviations():
         if settings.no_shrink_reason is not None:
             post.not_shrunk = f"not shrunk: {settings.no_shrink_reason}"
         else:
             post.shrunk = _shrink(simulation, seed, run, recorded, progress)
             log = post.shrunk.log
+            post.depends = post.shrunk.depends
     directory = schedules_dir(config, trace_dir)
     if directory is None:
         post.notes.append(NOT_SAVED)
@@ -275,6 +282,7 @@ def _shrink(
         deviations_after=simplest.deviation_count + cpu_costs(result.log),
         replays=trials.ran,
         lines=describe(result.log, simplest.deviations),
+        depends=depends_on_line(result.log, simplest.deviations),
         budget=budget,
         seconds=SHRINK_SECONDS,
         ran_out=ran_out,

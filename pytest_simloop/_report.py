@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ._options import REPLAY_OPTION, SHRINK_BUDGET_OPTION, STRATEGY_OPTION, RunOptions
+from ._options import (
+    FAULTS_OPTION,
+    NETWORK_OPTION,
+    REPLAY_OPTION,
+    SHRINK_BUDGET_OPTION,
+    STRATEGY_OPTION,
+    STRICT_OPTION,
+    RunOptions,
+)
 
 if TYPE_CHECKING:
     from ._postmortem import Postmortem
@@ -55,7 +63,19 @@ def header(options: RunOptions) -> str:
         )
     plan, strategy = options.plan, options.strategy
     flags = [plan.flag(), f"{STRATEGY_OPTION}={strategy}"]
-    line = f"simloop: {plan.describe()}, strategy {strategy} ({' '.join(flags)})"
+    world = []
+    if options.run_wide("faults"):
+        world.append("faults on")
+        flags.append(FAULTS_OPTION)
+    network = options.run_wide("network")
+    if network is not None:
+        world.append(f"{network} network")
+        flags.append(f"{NETWORK_OPTION}={network}")
+    if options.run_wide("strict"):
+        world.append("strict")
+        flags.append(STRICT_OPTION)
+    described = "".join(f", {part}" for part in world)
+    line = f"simloop: {plan.describe()}, strategy {strategy}{described} ({' '.join(flags)})"
     if options.check_determinism:
         line += ", each seed run twice to check determinism"
     if options.cli_plan is None or options.cli_strategy is None:
@@ -79,12 +99,10 @@ def _quoted_test(item: pytest.Item, nodeid: str) -> str:
     return "'" + target.replace("'", "'\"'\"'") + "'"
 
 
-def replay_command(item: pytest.Item, nodeid: str, seed: int, strategy: str | None) -> str:
-    """The command that replays `seed` of the test, from where pytest was started."""
-    command = f"pytest {_quoted_test(item, nodeid)} --simloop-seed={seed}"
-    if strategy is not None:
-        command += f" {STRATEGY_OPTION}={strategy}"
-    return command
+def replay_command(item: pytest.Item, nodeid: str, seed: int, flags: tuple[str, ...] = ()) -> str:
+    """The command that replays `seed` of the test, from where pytest was
+    started; `flags` are the schedule options the command line gave."""
+    return " ".join(["pytest", _quoted_test(item, nodeid), f"--simloop-seed={seed}", *flags])
 
 
 def schedule_command(item: pytest.Item, nodeid: str, schedule: str) -> str:
@@ -159,9 +177,8 @@ def failure_section(item: pytest.Item, result: SweepResult) -> str:
         lines.append("replay it again:")
         lines.append(f"  {schedule_command(item, result.test_id, settings.replay.given)}")
         return "\n".join(lines)
-    strategy = settings.strategy_name if settings.strategy_from_cli else None
     lines.append(f"replay it (SimLoop seed {run.loop_seed}):")
-    lines.append(f"  {replay_command(item, result.test_id, failure.seed, strategy)}")
+    lines.append(f"  {replay_command(item, result.test_id, failure.seed, settings.replay_flags)}")
     if post is not None and post.schedule_file is not None:
         which = "the simplest failing schedule" if post.shrunk else "its schedule"
         lines.append(f"replay {which} alone:")
@@ -202,6 +219,7 @@ def _postmortem_lines(item: pytest.Item, post: Postmortem, budget: int) -> list[
             lines.append("  (replayed once more to describe it, it did not fail the same way)")
     elif post.not_shrunk is not None:
         lines.append(post.not_shrunk)
+    lines.extend(post.depends)
     lines.extend(post.notes)
     lines.extend(post.timeline)
     if post.trace_files:

@@ -17,7 +17,7 @@ import pytest
 
 import simloop
 from simloop._trace import Decision, Trace, first_divergence, without_addresses
-from simloop.run import run_on
+from simloop.run import OPEN_TRANSPORTS, PENDING, STRICT, UNHANDLED, Findings, run_on
 from simloop.strategies import ChoiceLog, Strategy
 
 from ._fixtures import FixtureRun
@@ -66,6 +66,8 @@ class SimRun:
     divergences: int = 0
     #: what ran: the test (a Hypothesis example) and its values, to run it again
     call: tuple[TestFactory, Mapping[str, object]] | None = field(default=None, repr=False)
+    #: what the run left behind or let through (None: nothing), cleaned up
+    findings: Findings | None = None
 
 
 class Simulation:
@@ -86,7 +88,7 @@ class Simulation:
             outcome = self._run_once(seed, make_test, values, record=False)
         else:
             outcome = self._run_once(seed, make_test, values, record=True)
-            again = self._run_once(seed, make_test, values, record=True)
+            again = self._run_once(seed, make_test, values, record=True, again=True)
             difference = _compare(outcome, again)
             if difference is not None and outcome.error is None:
                 outcome.error = pytest.fail.Exception(
@@ -114,7 +116,13 @@ class Simulation:
         logging its choices, or on another strategy (a `Replay` while shrinking).
         The loop seed stays the seed's, so the program's own randomness is the same."""
         return self._run_once(
-            seed, make_test, values, record=record, strategy=strategy, log_choices=log_choices
+            seed,
+            make_test,
+            values,
+            record=record,
+            strategy=strategy,
+            log_choices=log_choices,
+            again=True,
         )
 
     def _run_once(
@@ -126,7 +134,10 @@ class Simulation:
         record: bool,
         strategy: Strategy | None = None,
         log_choices: bool = False,
+        again: bool = False,
     ) -> SimRun:
+        """One simulation of seed `seed`; `again` when the sweep already ran
+        it (its errors were logged then: a second look does not log them)."""
         __tracebackhide__ = True
         settings = self.settings
         options: dict[str, Any] = {"record": record, "log_choices": log_choices}
@@ -135,6 +146,7 @@ class Simulation:
         if settings.step_limit is not None:
             options["step_limit"] = settings.step_limit
         loop = simloop.SimLoop(loop_seed(self.test_id, seed), strategy or self._strategy, **options)
+        loop.log_errors = not again
         # (virtual time, callbacks) when the test raised or returned
         ended: list[tuple[float, int]] = []
 
@@ -159,13 +171,7 @@ class Simulation:
         # What timelines and hang reports call the main task's coroutine.
         coroutine.__qualname__ = self.test_name  # type: ignore[attr-defined]
         try:
-            run_on(
-                loop,
-                coroutine,
-                fail_on_pending=not settings.allow_pending,
-                fail_on_open_transports=not settings.allow_open_transports,
-                fail_on_unhandled=not settings.allow_unhandled,
-            )
+            run_on(loop, coroutine, fail_on=fail_on(settings))
         except simloop.Deadlock as deadlock:
             error = None if settings.allow_deadlock else deadlock
         except simloop.Livelock as livelock:
@@ -177,6 +183,10 @@ class Simulation:
         else:
             at = ended[0] if ended else (loop.virtual_time(), loop.steps)
         trace = loop.trace
+        findings = loop.findings
+        if isinstance(findings, Findings):
+            for kind in allowed(settings):
+                setattr(findings, kind.replace(" ", "_"), [])
         return SimRun(
             error=error,
             virtual_time=at[0],
@@ -191,7 +201,25 @@ class Simulation:
             sometimes=loop.sometimes,
             choice_log=loop.choice_log,
             divergences=len(getattr(loop.choices.schedule, "divergences", ())),
+            findings=findings if findings else None,
         )
+
+
+def allowed(settings: TestSettings) -> set[str]:
+    """What the test's markers let it leave behind or let through, unsaid."""
+    allow = set()
+    if settings.allow_pending:
+        allow.add(PENDING)
+    if settings.allow_open_transports:
+        allow.add(OPEN_TRANSPORTS)
+    if settings.allow_unhandled:
+        allow.add(UNHANDLED)
+    return allow
+
+
+def fail_on(settings: TestSettings) -> frozenset[str]:
+    """What fails a run of the test: in a strict test, every leftover it is not allowed."""
+    return STRICT - allowed(settings) if settings.strict else frozenset()
 
 
 def _outcome(run: SimRun) -> str:

@@ -22,6 +22,7 @@ from ._options import TestSettings
 from ._report import Progress
 from ._runner import SimRun, Simulation, TestFactory, for_report
 from ._seeds import FailureMemory
+from ._warnings import Seen, warn
 from ._xdist import PART_ARGUMENT, BlockResult, Pool, parts, pool_root, primary_nodeid
 
 if TYPE_CHECKING:
@@ -82,10 +83,14 @@ class Stats:
     kinds: set[str] = field(default_factory=set)
     #: every `simloop.sometimes` name seen, and in how many seeds it held
     sometimes: dict[str, int] = field(default_factory=dict)
+    #: what the seeds left behind or let through (reported as warnings)
+    seen: Seen = field(default_factory=Seen)
 
-    def add(self, run: SimRun) -> None:
+    def add(self, run: SimRun, seed: int) -> None:
         self.digests.add(int(run.digest[:16], 16))
         self.kinds.update(run.kinds)
+        if run.findings is not None:
+            self.seen.add(seed, run.findings)
 
     def add_block(self, block: BlockResult) -> None:
         self.seeds += block.ran
@@ -93,6 +98,8 @@ class Stats:
         self.kinds.update(block.kinds)
         for name, held in block.sometimes.items():
             self.sometimes[name] = self.sometimes.get(name, 0) + held
+        if block.findings:
+            self.seen.merge(Seen.from_data(block.findings))
 
     def never_held(self) -> list[str]:
         """The `sometimes` names that held in no seed."""
@@ -186,7 +193,7 @@ class Sweep:
         self.stats.seeds += 1
         if not self.is_hypothesis:
             run = self.simulation.run(seed, self.call_test, self.funcargs)
-            self.stats.add(run)
+            self.stats.add(run, seed)
             if run.sometimes:
                 count_sometimes(self.stats.sometimes, run.sometimes)
             self.heap.after_run()
@@ -206,7 +213,7 @@ class Sweep:
             __tracebackhide__ = True
             values = {**self.funcargs, **kwargs}
             run = self.simulation.run(seed, make_test, values)
-            self.stats.add(run)
+            self.stats.add(run, seed)
             for name, held in run.sometimes.items():
                 seen[name] = seen.get(name, False) or held
             self.heap.after_run()
@@ -302,6 +309,7 @@ class Sweep:
             result = BlockResult()
             started = _real_clock()
             kinds: set[str] = set()
+            seen = Seen()
             try:
                 for seed in pool.block(index):
                     if seed in tried:
@@ -310,6 +318,8 @@ class Sweep:
                     result.ran += 1
                     result.digests.append(run.digest[:16])
                     kinds.update(run.kinds)
+                    if run.findings is not None:
+                        seen.add(seed, run.findings)
                     if run.sometimes:
                         count_sometimes(result.sometimes, run.sometimes)
                     if run.error is not None:
@@ -321,6 +331,8 @@ class Sweep:
                 pool.release(index)
                 raise
             result.kinds = sorted(kinds)
+            if seen.counts:
+                result.findings = seen.to_data()
             result.seconds = _real_clock() - started
             pool.publish(index, result)
         return failures
@@ -398,6 +410,8 @@ def run_item(item: Any, test: Any, kwargs: dict[str, Any]) -> None:
         return
     result = sweep.explore(pool)
     item.stash[RESULT] = result
+    if result.stats.seen.counts:
+        warn(test_id, result.stats.seen, result.stats.seeds)
     failure = result.failure
     if failure is not None:
         error = failure.run.error

@@ -123,6 +123,8 @@ class BlockResult:
     seconds: float = 0.0
     #: `simloop.sometimes` names seen, and in how many of the block's seeds each held
     sometimes: dict[str, int] = field(default_factory=dict)
+    #: what the block's seeds left behind (`pytest_simloop._warnings.Seen` as data)
+    findings: dict[str, Any] = field(default_factory=dict)
 
 
 class Pool:

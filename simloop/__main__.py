@@ -1,14 +1,17 @@
 """simloop's command line, for programs outside pytest.
 
-    python -m simloop run  pkg.module:main --seeds 1000 [--strategy random]
-    python -m simloop explain pkg.module:main --seed 17 [--save schedule.json]
+    python -m simloop run  pkg.module:main --seeds 1000 [--strategy random] [--faults]
+    python -m simloop explain pkg.module:main --seed 17 [--save schedule.json] [--strict]
     python -m simloop replay schedule.json [--html DIR] [--last 40]
 
 `TARGET` names an async function taking no arguments (``module:function``),
 imported from the current directory. `run` sweeps seeds and stops at the
 first failure; `explain` shrinks a failing seed to its simplest schedule and
 can save it; `replay` re-runs a saved schedule and prints its timeline (and
-writes the Chrome trace and HTML timeline with ``--html``).
+writes the Chrome trace and HTML timeline with ``--html``). As in pytest,
+``--faults`` adds network faults, ``--network`` pins the latency profile and
+``--strict`` fails a run on leftovers and on errors that reached the loop's
+exception handler.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any
 from ._explain import explain, replay_recorded
 from ._timeline import format_timeline, write_exports
 from .run import run
-from .strategies import STRATEGIES, ChoiceLog
+from .strategies import NETWORK_KINDS, STRATEGIES, ChoiceLog, Random, Strategy
 
 Main = Callable[[], Coroutine[Any, Any, Any]]
 
@@ -47,18 +50,42 @@ def load_target(target: str) -> Main:
     return function  # type: ignore[no-any-return]
 
 
+def world(options: argparse.Namespace) -> str | Strategy:
+    """The strategy the options name, with faults and the network as asked."""
+    if not options.faults and options.network is None:
+        return str(options.strategy)
+    if options.strategy != "random":
+        raise SystemExit(
+            f"error: --faults and --network need --strategy random, not {options.strategy!r}"
+        )
+    return Random(faults=options.faults, network=options.network)
+
+
+def repeated(options: argparse.Namespace) -> str:
+    """The options that choose the schedules, to repeat in a printed command."""
+    flags = [f"--strategy {options.strategy}"] if options.strategy != "random" else []
+    if options.faults:
+        flags.append("--faults")
+    if options.network is not None:
+        flags.append(f"--network {options.network}")
+    if options.strict:
+        flags.append("--strict")
+    return "".join(f" {flag}" for flag in flags)
+
+
 def command_run(options: argparse.Namespace) -> int:
     main = load_target(options.target)
+    strategy = world(options)
     started = time.perf_counter()
     for seed in range(options.first, options.first + options.seeds):
         try:
-            run(main(), seed=seed, strategy=options.strategy)
+            run(main(), seed=seed, strategy=strategy, strict=options.strict)
         except Exception:
             traceback.print_exc()
             print(
                 f"\nseed {seed} fails ({seed - options.first} seeds passed before it); "
                 f"explain it with:\n  python -m simloop explain {options.target} --seed {seed}"
-                + (f" --strategy {options.strategy}" if options.strategy != "random" else "")
+                + repeated(options)
             )
             return 1
     elapsed = time.perf_counter() - started
@@ -68,7 +95,9 @@ def command_run(options: argparse.Namespace) -> int:
 
 def command_explain(options: argparse.Namespace) -> int:
     main = load_target(options.target)
-    explanation = explain(main, options.seed, strategy=options.strategy, budget=options.budget)
+    explanation = explain(
+        main, options.seed, strategy=world(options), budget=options.budget, strict=options.strict
+    )
     if explanation is None:
         print(f"seed {options.seed} passes: nothing to explain")
         return 0
@@ -115,6 +144,23 @@ def command_replay(options: argparse.Namespace) -> int:
     return 0
 
 
+def add_world_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--faults",
+        action="store_true",
+        help="inject network faults too (refused connects, resets, loss, partitions)",
+    )
+    command.add_argument(
+        "--network", choices=NETWORK_KINDS, help="pin the latency profile (default: per seed)"
+    )
+    command.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on tasks left pending, transports left open and errors that reached "
+        "the loop's exception handler (default: cleaned up and logged, as asyncio.run does)",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m simloop", description=__doc__.split("\n\n")[0])
     commands = root.add_subparsers(dest="command", required=True)
@@ -125,6 +171,7 @@ def parser() -> argparse.ArgumentParser:
     sweep.add_argument("--seeds", type=int, default=100, help="how many seeds (default 100)")
     sweep.add_argument("--first", type=int, default=0, help="the first seed (default 0)")
     sweep.add_argument("--strategy", default="random", choices=strategies)
+    add_world_options(sweep)
     sweep.set_defaults(handler=command_run)
 
     why = commands.add_parser("explain", help="shrink a failing seed to its simplest schedule")
@@ -133,6 +180,7 @@ def parser() -> argparse.ArgumentParser:
     why.add_argument("--strategy", default="random", choices=strategies)
     why.add_argument("--budget", type=int, default=300, help="most replays to spend")
     why.add_argument("--save", metavar="FILE", help="save the simplest schedule as JSON")
+    add_world_options(why)
     why.set_defaults(handler=command_explain)
 
     again = commands.add_parser("replay", help="replay a saved schedule, print its timeline")

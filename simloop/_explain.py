@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from ._depends import depends_on_line
 from ._loop import SimLoop
 from ._shrink import ShrinkResult, describe, shrink
-from .run import run_on
+from .run import STRICT, run_on
 from .strategies import ChoiceLog, Replay, Strategy
 
 
@@ -25,6 +26,8 @@ class Explanation:
     #: what the schedule does differently from plain FIFO, in words
     deviations: list[str]
     shrink: ShrinkResult
+    #: what the failure depends on (scheduling alone, a stall, a fault...), in words
+    depends: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         lines = [
@@ -35,11 +38,16 @@ class Explanation:
         ]
         lines += [f"  {line}" for line in self.deviations]
         lines.append("everything else in plain FIFO order")
+        lines += self.depends
         return "\n".join(lines)
 
 
 def trial_runner(
-    make_main: Callable[[], Coroutine[Any, Any, Any]], seed: int, **loop_options: Any
+    make_main: Callable[[], Coroutine[Any, Any, Any]],
+    seed: int,
+    *,
+    strict: bool = False,
+    **loop_options: Any,
 ) -> Callable[[Strategy], tuple[BaseException | None, ChoiceLog]]:
     """A `shrink` trial: run a fresh `make_main()` on a logged SimLoop.
 
@@ -53,7 +61,7 @@ def trial_runner(
         log = loop.choice_log
         assert log is not None
         try:
-            run_on(loop, make_main())
+            run_on(loop, make_main(), fail_on=STRICT if strict else ())
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as error:
@@ -67,6 +75,8 @@ def replay_recorded(
     make_main: Callable[[], Coroutine[Any, Any, Any]],
     schedule: ChoiceLog,
     seed: int = 0,
+    *,
+    strict: bool = False,
     **loop_options: Any,
 ) -> SimLoop:
     """Run `make_main()` once more on `schedule` (with the program's own
@@ -74,7 +84,7 @@ def replay_recorded(
     trace (its deviations have readable details). The outcome is not raised."""
     loop = SimLoop(seed, Replay(schedule), record=True, **loop_options)
     try:
-        run_on(loop, make_main())
+        run_on(loop, make_main(), fail_on=STRICT if strict else ())
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:
@@ -88,27 +98,31 @@ def explain(
     *,
     strategy: str | Strategy = "random",
     budget: int = 300,
+    strict: bool = False,
     **loop_options: Any,
 ) -> Explanation | None:
     """Run `seed`; if it fails, shrink its schedule and say what the failure takes.
 
     Returns None when the seed passes. `make_main` is called once per replay
-    and must return a fresh coroutine each time.
+    and must return a fresh coroutine each time. `strict` is as for
+    `simloop.run`: leftovers and errors that reached the loop's exception
+    handler are failures too.
     """
     loop = SimLoop(seed, strategy, log_choices=True, **loop_options)
     log = loop.choice_log
     assert log is not None
     name = loop.strategy.name
     try:
-        run_on(loop, make_main())
+        run_on(loop, make_main(), fail_on=STRICT if strict else ())
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as error:
         failure = error
     else:
         return None
-    result = shrink(trial_runner(make_main, seed, **loop_options), log, failure, budget=budget)
-    replayed = replay_recorded(make_main, result.log, seed, **loop_options)
+    trial = trial_runner(make_main, seed, strict=strict, **loop_options)
+    result = shrink(trial, log, failure, budget=budget)
+    replayed = replay_recorded(make_main, result.log, seed, strict=strict, **loop_options)
     return Explanation(
         seed=seed,
         strategy=name,
@@ -116,4 +130,5 @@ def explain(
         schedule=result.log,
         deviations=describe(result.log, replayed.trace.deviations),
         shrink=result,
+        depends=depends_on_line(result.log, replayed.trace.deviations),
     )

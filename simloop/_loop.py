@@ -217,8 +217,11 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
         self._entropy_stream: random.Random | None = None
         #: contexts that reached the exception handler with no custom handler set
         self.unhandled: list[dict[str, Any]] = []
-        #: when True, whoever runs the loop reports `unhandled`; the loop does not log them
-        self.collect_unhandled = False
+        #: what the last `simloop.run.run_on` of this loop left behind (a `Findings`)
+        self.findings: Any = None
+        #: log errors that reach the exception handler, as the stock loop does
+        #: (a runner replaying a run it already reported turns this off)
+        self.log_errors = True
         #: invariants and liveness checks run after each step (`simloop._monitors`)
         self._monitors: list[Monitor] = []
         #: the strategy may cancel selected tasks at their awaits
@@ -768,16 +771,16 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
     # -- errors ------------------------------------------------------------
 
     def default_exception_handler(self, context: dict[str, Any]) -> None:
-        """Record the error for whoever runs the loop (`simloop.run`, the pytest
-        plugin), which raises it once the main coroutine ends; log it as the
-        stock loop does unless that runner collects it. A custom handler set
+        """Log the error to the ``asyncio`` logger, as the stock loop does, and
+        keep it for whoever runs the loop (`simloop.run`, the pytest plugin),
+        which reports it, or raises it in a strict run. A custom handler set
         with `set_exception_handler` replaces this, as on the stock loop."""
         self.unhandled.append(context)
         if self._recording:  # a timeline shows where the error happened, not only the end
             error = context.get("exception")
             what = f": {type(error).__name__}: {error}" if error is not None else ""
             self.trace.record("error", "loop", f"{context.get('message', 'error')}{what}")
-        if not self.collect_unhandled:
+        if self.log_errors:
             super().default_exception_handler(context)
 
     def _report(self, headline: str) -> str:

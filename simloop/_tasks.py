@@ -31,6 +31,11 @@ class SimTask(asyncio.Task):  # type: ignore[type-arg]
         return self._simloop_serial
 
 
+# Logged and shown as the stock loop shows its tasks ("Task exception was never
+# retrieved", "<Task pending name=...>"): what programs and their tests match.
+SimTask.__name__ = SimTask.__qualname__ = "Task"
+
+
 def serial_of(task: asyncio.Future[Any], loop: Any) -> int:
     """The task's serial number, given one on first use if it was not made by
     `SimLoop.create_task` (for instance by a custom task factory)."""

@@ -7,19 +7,58 @@ import asyncio
 import gc
 import itertools
 from asyncio import events
-from collections.abc import Coroutine
+from collections.abc import Collection, Coroutine
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from ._determinism import active_loop
 from ._errors import Leftovers, SimulationError, UnhandledError
 from ._loop import DEFAULT_STEP_LIMIT, DEFAULT_TIME_LIMIT, SimLoop, check_seed
-from ._tasks import is_coroutine_like
+from ._tasks import describe_pending, is_coroutine_like
 from .strategies import Strategy, resolve
 
 _T = TypeVar("_T")
 
 #: Callbacks a run may spend cancelling what is left after it ends or fails.
 CLEANUP_STEP_LIMIT = 100_000
+
+#: What a run may leave behind or let through, which the stock loop cleans up
+#: or logs and a *strict* run fails on instead:
+#: tasks still pending when the main coroutine returns,
+PENDING = "pending"
+#: simulated transports, servers and sockets still open then,
+OPEN_TRANSPORTS = "open transports"
+#: and errors that reached the loop's exception handler.
+UNHANDLED = "unhandled"
+STRICT = frozenset({PENDING, OPEN_TRANSPORTS, UNHANDLED})
+
+
+@dataclass
+class Findings:
+    """What a run left behind or let through (cleaned up as `asyncio.run`
+    would: pending tasks cancelled and awaited, transports closed, handler
+    errors logged), described for a report. ``loop.findings`` after a run."""
+
+    #: tasks still pending when the main coroutine returned (then cancelled)
+    pending: list[str] = field(default_factory=list)
+    #: transports, servers and sockets still open then (then closed)
+    open_transports: list[str] = field(default_factory=list)
+    #: errors that reached the loop's exception handler, a line each
+    unhandled: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.pending or self.open_transports or self.unhandled)
+
+    def kinds(self) -> set[str]:
+        """Which of `STRICT`'s kinds this run had."""
+        found = set()
+        if self.pending:
+            found.add(PENDING)
+        if self.open_transports:
+            found.add(OPEN_TRANSPORTS)
+        if self.unhandled:
+            found.add(UNHANDLED)
+        return found
 
 
 def run(
@@ -30,14 +69,16 @@ def run(
     time_limit: float = DEFAULT_TIME_LIMIT,
     step_limit: int = DEFAULT_STEP_LIMIT,
     debug: bool | None = None,
+    strict: bool = False,
 ) -> _T:
     """Run `main` on a fresh `SimLoop` and return its result, like `asyncio.run`.
 
-    Tasks still pending when `main` returns are cancelled, as `asyncio.run`
-    does. Errors that reached the loop's exception handler during the run (a
-    task exception never retrieved, an exception in a callback) are raised
-    once `main` has finished: the original exception with a note, or an
-    `ExceptionGroup` of them.
+    As `asyncio.run` does, tasks still pending when `main` returns are
+    cancelled and errors that reach the loop's exception handler (a task
+    exception never retrieved, an exception in a callback) are logged to the
+    ``asyncio`` logger. With ``strict=True`` they fail the run instead: a
+    `Leftovers` error for pending tasks and open transports, and the errors
+    themselves (with a note, or as an `ExceptionGroup`) once `main` has ended.
 
     Raises:
       Deadlock: nothing could run, no timer was pending, `main` unfinished.
@@ -61,7 +102,7 @@ def run(
     except BaseException:
         main.close()  # never awaited; don't let it warn
         raise
-    return run_on(loop, main, debug=debug)
+    return run_on(loop, main, debug=debug, fail_on=STRICT if strict else ())
 
 
 def run_on(
@@ -69,23 +110,29 @@ def run_on(
     main: Coroutine[Any, Any, _T],
     *,
     debug: bool | None = None,
-    fail_on_pending: bool = False,
-    fail_on_open_transports: bool = False,
-    fail_on_unhandled: bool = True,
+    fail_on: Collection[str] = (),
 ) -> _T:
     """Run `main` to completion on `loop`, then clean up and close the loop.
 
+    What the run left behind or let through is in ``loop.findings``.
+
     Args:
-      fail_on_pending: raise `Leftovers` if tasks are still pending when
-        `main` returns (by default they are cancelled, as `asyncio.run` does).
-      fail_on_open_transports: raise `Leftovers` if simulated transports are
-        still open when `main` returns.
-      fail_on_unhandled: raise what reached the loop's exception handler; when
-        False, it is logged as on the stock loop instead.
+      fail_on: which of `STRICT`'s kinds fail the run instead of being
+        cleaned up and logged as the stock loop does: `PENDING` (raises
+        `Leftovers`), `OPEN_TRANSPORTS` (`Leftovers`), `UNHANDLED` (the
+        errors that reached the exception handler, raised once `main` ended).
     """
-    loop.collect_unhandled = fail_on_unhandled
+    unknown = set(fail_on) - STRICT
+    if unknown:
+        main.close()  # never awaited; don't let it warn
+        loop.close()
+        raise ValueError(
+            f"fail_on={sorted(unknown)!r} is not allowed; expected some of {sorted(STRICT)!r}"
+        )
     if debug is not None:
         loop.set_debug(debug)
+    findings = loop.findings = Findings()
+    leftovers: Leftovers | None = None
     # One takeover of the process for the whole run (the run and its clean-up
     # are several run_until_complete calls), given back before errors surface.
     loop.enter_simulation()
@@ -97,17 +144,19 @@ def run_on(
         except BaseException as error:
             loop.trace.record("end", "loop", f"the run failed: {type(error).__name__}; cleaning up")
             finish(loop, failed=True)
-            if fail_on_unhandled:
+            findings.unhandled = [_describe_context(context) for context in loop.unhandled]
+            if UNHANDLED in fail_on:
                 _note_unhandled(error, loop.unhandled)
             raise
         loop.trace.record("end", "loop", "main returned; cleaning up")
-        leftovers = _leftovers(
-            loop, pending=fail_on_pending, open_transports=fail_on_open_transports
-        )
+        findings.pending = describe_pending(loop.pending_tasks())
+        findings.open_transports = loop.open_transports()
+        leftovers = _leftovers(loop, findings, fail_on)
         finish(loop, failed=leftovers is not None)
+        findings.unhandled = [_describe_context(context) for context in loop.unhandled]
     finally:
         loop.exit_simulation(final=True)
-    if fail_on_unhandled:
+    if UNHANDLED in fail_on:
         try:
             raise_unhandled(loop.unhandled)
         except BaseException as error:
@@ -119,12 +168,12 @@ def run_on(
     return result
 
 
-def _leftovers(loop: SimLoop, *, pending: bool, open_transports: bool) -> Leftovers | None:
+def _leftovers(loop: SimLoop, findings: Findings, fail_on: Collection[str]) -> Leftovers | None:
     """What `main` left behind that the caller asked to fail on, as an error."""
     problems = []
-    if pending and loop.pending_tasks():
-        problems.append(f"{len(loop.pending_tasks())} task(s) still pending")
-    transports = loop.open_transports() if open_transports else []
+    if PENDING in fail_on and findings.pending:
+        problems.append(f"{len(findings.pending)} task(s) still pending")
+    transports = findings.open_transports if OPEN_TRANSPORTS in fail_on else []
     if transports:
         problems.append(f"{len(transports)} transport(s) still open")
     if not problems:
@@ -133,6 +182,15 @@ def _leftovers(loop: SimLoop, *, pending: bool, open_transports: bool) -> Leftov
     if transports:
         report += "\n  open transport(s):\n" + "\n".join(f"    {text}" for text in transports)
     return Leftovers(report, seed=loop.seed, virtual_time=loop.virtual_time(), steps=loop.steps)
+
+
+def _describe_context(context: dict[str, Any]) -> str:
+    """One line for an error that reached the exception handler."""
+    error = context.get("exception")
+    message = str(context.get("message", "unhandled error"))
+    if error is None:
+        return message
+    return f"{message}: {type(error).__name__}: {error}".splitlines()[0]
 
 
 def finish(loop: SimLoop, *, failed: bool) -> None:

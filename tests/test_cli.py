@@ -39,9 +39,13 @@ def simloop_cli(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[
 
 def test_run_stops_at_the_first_failing_seed_and_says_how_to_explain_it(tmp_path: Path) -> None:
     result = simloop_cli(tmp_path, "run", "program:client", "--seeds", "200")
+    assert result.returncode == 0  # as asyncio.run: the error in the callback is only logged
+    assert "InvalidStateError" in result.stderr
+    result = simloop_cli(tmp_path, "run", "program:client", "--seeds", "200", "--strict")
     assert result.returncode == 1
     assert "InvalidStateError" in result.stderr
     assert "python -m simloop explain program:client --seed " in result.stdout
+    assert result.stdout.rstrip().endswith(" --strict")
     passing = simloop_cli(tmp_path, "run", "program:fine", "--seeds", "20")
     assert passing.returncode == 0
     assert passing.stdout.startswith("20 seeds passed")
@@ -50,10 +54,10 @@ def test_run_stops_at_the_first_failing_seed_and_says_how_to_explain_it(tmp_path
 def test_explain_saves_the_simplest_schedule_and_replay_shows_its_timeline(
     tmp_path: Path,
 ) -> None:
-    swept = simloop_cli(tmp_path, "run", "program:client", "--seeds", "200")
+    swept = simloop_cli(tmp_path, "run", "program:client", "--seeds", "200", "--strict")
     seed = swept.stdout.rsplit("--seed ", 1)[1].split()[0]
     explained = simloop_cli(
-        tmp_path, "explain", "program:client", "--seed", seed, "--save", "failure.json"
+        tmp_path, "explain", "program:client", "--seed", seed, "--save", "failure.json", "--strict"
     )
     assert explained.returncode == 1
     assert "1 deviation(s) from FIFO" in explained.stdout

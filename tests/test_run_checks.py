@@ -10,7 +10,7 @@ import pytest
 
 import simloop
 from simloop._trace import first_divergence
-from simloop.run import run_on
+from simloop.run import OPEN_TRANSPORTS, PENDING, run_on
 from simloop.strategies import derive_seed
 
 
@@ -19,14 +19,17 @@ async def leaves_a_sleeper() -> None:
     await asyncio.sleep(0)
 
 
-def test_pending_tasks_are_cancelled_by_default() -> None:
-    run_on(simloop.SimLoop(1), leaves_a_sleeper())
+def test_pending_tasks_are_cancelled_by_default_and_listed() -> None:
+    loop = simloop.SimLoop(1)
+    run_on(loop, leaves_a_sleeper())
+    assert loop.findings.pending == ["sleeper (sleep) in library code, awaiting sleep()"]
+    assert loop.findings.kinds() == {PENDING}
 
 
 def test_pending_tasks_fail_the_run_when_asked() -> None:
     loop = simloop.SimLoop(1)
     with pytest.raises(simloop.Leftovers) as caught:
-        run_on(loop, leaves_a_sleeper(), fail_on_pending=True)
+        run_on(loop, leaves_a_sleeper(), fail_on={PENDING})
     report = str(caught.value)
     assert report.startswith("leftovers: the main coroutine returned with 1 task(s) still pending")
     assert "sleeper (sleep) in library code, awaiting sleep()" in report
@@ -62,12 +65,22 @@ def test_open_transports_fail_the_run_when_asked(monkeypatch: pytest.MonkeyPatch
     async def main() -> None:
         pass
 
-    run_on(simloop.SimLoop(1), main())
+    loop = simloop.SimLoop(1)
+    run_on(loop, main())
+    assert loop.findings.open_transports == ["tcp a -> b"]
     with pytest.raises(simloop.Leftovers, match=r"1 transport\(s\) still open(.|\n)*tcp a -> b"):
-        run_on(simloop.SimLoop(1), main(), fail_on_open_transports=True)
+        run_on(simloop.SimLoop(1), main(), fail_on={OPEN_TRANSPORTS})
 
 
-def test_unhandled_errors_can_be_logged_instead_of_raised(
+def test_what_a_run_may_fail_on_is_checked() -> None:
+    async def main() -> None:
+        pass
+
+    with pytest.raises(ValueError, match=r"fail_on=\['leftovers'\] is not allowed; expected"):
+        run_on(simloop.SimLoop(1), main(), fail_on={"leftovers"})
+
+
+def test_unhandled_errors_are_logged_as_the_stock_loop_logs_them(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     async def main() -> None:
@@ -75,8 +88,16 @@ def test_unhandled_errors_can_be_logged_instead_of_raised(
         await asyncio.sleep(1)
 
     with caplog.at_level(logging.ERROR, logger="asyncio"):
-        run_on(simloop.SimLoop(1), main(), fail_on_unhandled=False)
-    assert "ZeroDivisionError" in caplog.text
+        loop = simloop.SimLoop(1)
+        run_on(loop, main())
+    (record,) = caplog.records
+    assert (record.name, record.levelno) == ("asyncio", logging.ERROR)
+    assert record.getMessage().startswith("Exception in callback ")
+    assert record.exc_info is not None
+    assert record.exc_info[0] is ZeroDivisionError
+    (line,) = loop.findings.unhandled
+    assert line.startswith("Exception in callback ")
+    assert line.endswith(": ZeroDivisionError: division by zero"), line
 
 
 def test_a_deadlock_says_how_many_callbacks_ran() -> None:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 import simloop
-from simloop.run import run_on
+from simloop.run import STRICT, run_on
 from simloop.strategies import Random, Replay
 
 
@@ -29,7 +29,7 @@ async def reply_at_the_deadline() -> None:
 def first_failing_seed() -> int:
     for seed in range(200):
         try:
-            simloop.run(reply_at_the_deadline(), seed=seed)
+            simloop.run(reply_at_the_deadline(), seed=seed, strict=True)
         except asyncio.InvalidStateError:
             return seed
     raise AssertionError("no failing seed in 200")
@@ -37,7 +37,7 @@ def first_failing_seed() -> int:
 
 def test_a_failing_seed_shrinks_to_the_one_deviation_it_needs() -> None:
     seed = first_failing_seed()
-    explanation = simloop.explain(reply_at_the_deadline, seed)
+    explanation = simloop.explain(reply_at_the_deadline, seed, strict=True)
     assert explanation is not None
     assert isinstance(explanation.failure, asyncio.InvalidStateError)
     assert explanation.shrink.deviations_after == 1
@@ -49,12 +49,12 @@ def test_a_failing_seed_shrinks_to_the_one_deviation_it_needs() -> None:
 
 
 def test_the_shrunk_schedule_fails_again_by_itself() -> None:
-    explanation = simloop.explain(reply_at_the_deadline, first_failing_seed())
+    explanation = simloop.explain(reply_at_the_deadline, first_failing_seed(), strict=True)
     assert explanation is not None
     for _ in range(2):
         loop = simloop.SimLoop(0, Replay(explanation.schedule))
         try:
-            run_on(loop, reply_at_the_deadline())
+            run_on(loop, reply_at_the_deadline(), fail_on=STRICT)
         except asyncio.InvalidStateError:
             continue
         raise AssertionError("the shrunk schedule passed")
@@ -148,7 +148,7 @@ def test_shrinking_keeps_the_programs_own_randomness_of_the_failing_seed() -> No
         await reply_at_the_deadline()
 
     for seed in range(300):
-        explanation = simloop.explain(lottery_at_the_deadline, seed)
+        explanation = simloop.explain(lottery_at_the_deadline, seed, strict=True)
         if explanation is not None:
             break
     else:
@@ -156,7 +156,7 @@ def test_shrinking_keeps_the_programs_own_randomness_of_the_failing_seed() -> No
     assert explanation.shrink.deviations_after == 1
     loop = simloop.SimLoop(seed, Replay(explanation.schedule))
     with pytest.raises(asyncio.InvalidStateError):
-        run_on(loop, lottery_at_the_deadline())
+        run_on(loop, lottery_at_the_deadline(), fail_on=STRICT)
 
 
 def test_a_test_runners_hidden_frames_are_not_where_a_failure_happened() -> None:

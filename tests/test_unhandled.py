@@ -1,4 +1,5 @@
-"""Errors that reach the loop's exception handler fail the run, after main ends."""
+"""Errors that reach the loop's exception handler are logged, as on the stock
+loop; in a strict run they fail it, after main ends."""
 
 from __future__ import annotations
 
@@ -8,6 +9,26 @@ import sys
 import pytest
 
 import simloop
+
+
+def test_by_default_a_task_exception_never_retrieved_is_logged_as_asyncio_run_logs_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def orphan() -> None:
+        raise LookupError("nobody awaited me")
+
+    async def main() -> str:
+        asyncio.get_running_loop().create_task(orphan())
+        await asyncio.sleep(2)
+        return "main finished"
+
+    assert simloop.run(main()) == "main finished"
+    assert [record.getMessage() for record in caplog.records] == [
+        "Task exception was never retrieved\n"
+        f"future: <Task finished name='Task-2' coro=<{orphan.__qualname__}() done, "
+        f"defined at {__file__}:{orphan.__code__.co_firstlineno}> "
+        "exception=LookupError('nobody awaited me')>"
+    ]
 
 
 def test_a_task_exception_never_retrieved_is_raised_with_its_traceback() -> None:
@@ -21,7 +42,7 @@ def test_a_task_exception_never_retrieved_is_raised_with_its_traceback() -> None
         return "main finished"
 
     with pytest.raises(LookupError, match="nobody awaited me") as caught:
-        simloop.run(main())
+        simloop.run(main(), strict=True)
     assert any("Task exception was never retrieved" in note for note in caught.value.__notes__)
     frames = [frame.name for frame in caught.traceback]
     assert "orphan" in frames
@@ -33,7 +54,7 @@ def test_an_exception_in_a_callback_is_raised() -> None:
         await asyncio.sleep(1)
 
     with pytest.raises(ZeroDivisionError) as caught:
-        simloop.run(main())
+        simloop.run(main(), strict=True)
     assert any("Exception in callback" in note for note in caught.value.__notes__)
 
 
@@ -45,7 +66,7 @@ def test_several_errors_are_raised_as_a_group() -> None:
         await asyncio.sleep(1)
 
     with pytest.raises(ExceptionGroup) as caught:
-        simloop.run(main())
+        simloop.run(main(), strict=True)
     assert caught.group_contains(ZeroDivisionError)
     assert caught.group_contains(IndexError)
     assert "2 errors reached the loop's exception handler" in str(caught.value)
@@ -58,7 +79,7 @@ def test_main_failing_wins_and_mentions_the_other_errors() -> None:
         raise KeyError("main")
 
     with pytest.raises(KeyError) as caught:
-        simloop.run(main())
+        simloop.run(main(), strict=True)
     assert any("ZeroDivisionError" in note for note in caught.value.__notes__)
 
 
@@ -91,7 +112,7 @@ def test_an_exception_in_a_task_left_in_a_reference_cycle_is_still_reported() ->
 
     for _ in range(3):
         with pytest.raises(OSError, match="in a cycle"):
-            simloop.run(main())
+            simloop.run(main(), strict=True)
 
 
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="asyncio.run(loop_factory=) is new in 3.12")
@@ -138,7 +159,7 @@ def test_policy_rejects_bad_options_at_once() -> None:
 
 
 def test_a_recorded_run_marks_where_an_error_reached_the_exception_handler() -> None:
-    from simloop.run import run_on
+    from simloop.run import STRICT, run_on
 
     async def main() -> None:
         await asyncio.sleep(0.5)
@@ -147,7 +168,7 @@ def test_a_recorded_run_marks_where_an_error_reached_the_exception_handler() -> 
 
     loop = simloop.SimLoop(0, "fifo", record=True)
     with pytest.raises(ZeroDivisionError):
-        run_on(loop, main())
+        run_on(loop, main(), fail_on=STRICT)
     assert loop.trace.events is not None
     (error,) = [event for event in loop.trace.events if event.kind == "error"]
     assert (error.actor, error.virtual_time) == ("loop", 0.5)
@@ -156,5 +177,5 @@ def test_a_recorded_run_marks_where_an_error_reached_the_exception_handler() -> 
     # a run that does not record events records none
     quiet = simloop.SimLoop(0, "fifo")
     with pytest.raises(ZeroDivisionError):
-        run_on(quiet, main())
+        run_on(quiet, main(), fail_on=STRICT)
     assert quiet.trace.events is None

@@ -6,11 +6,14 @@ import re
 
 import pytest
 
-#: an ini for generated projects: strict like ours, and pytest-asyncio quiet
+#: an ini for generated projects: strict like ours, and pytest-asyncio quiet.
+#: (They run in this process, under our own "error" filter: simloop's warnings
+#: are shown, as in a project without one.)
 INI = """\
 [pytest]
 addopts = --strict-markers --strict-config
 asyncio_default_fixture_loop_scope = function
+filterwarnings = default::pytest_simloop.SimloopWarning
 {extra}
 """
 

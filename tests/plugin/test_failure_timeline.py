@@ -163,7 +163,7 @@ def test_after_an_error_in_a_callback_the_timeline_stops_where_it_happened(
         import asyncio
         import pytest
 
-        @pytest.mark.simloop(strategy="fifo")
+        @pytest.mark.simloop(strategy="fifo", strict=True)
         async def test_reply_after_giving_up():
             loop = asyncio.get_running_loop()
             reply = loop.create_future()

@@ -151,9 +151,9 @@ def test_a_bad_ini_value_is_a_usage_error_naming_the_key(tester: pytest.Pytester
         (
             "simloop(seed_count=3)",
             "ERROR: test_marker.py::test_a: @pytest.mark.simloop got unknown argument "
-            "'seed_count'; accepted keyword arguments: seeds, seed, strategy, time_limit, "
-            "step_limit, shrink, allow_deadlock, allow_livelock, allow_unhandled, "
-            "allow_pending, allow_open_transports, allow_unexercised",
+            "'seed_count'; accepted keyword arguments: seeds, seed, strategy, faults, network, "
+            "strict, time_limit, step_limit, shrink, allow_deadlock, allow_livelock, "
+            "allow_unhandled, allow_pending, allow_open_transports, allow_unexercised",
         ),
         (
             "simloop(shrink=0)",

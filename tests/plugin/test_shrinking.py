@@ -14,7 +14,7 @@ DEADLINE = """
 import asyncio
 import pytest
 
-@pytest.mark.simloop
+@pytest.mark.simloop(strict=True)  # the error in the reply callback fails the test
 async def test_reply_at_the_deadline():
     loop = asyncio.get_running_loop()
     for _ in range(4):
@@ -130,7 +130,7 @@ def test_shrinking_can_be_turned_off(
     tester.makepyfile(
         test_deadline=DEADLINE
         + """
-@pytest.mark.simloop(shrink=False)
+@pytest.mark.simloop(shrink=False, strict=True)
 async def test_marked():
     await test_reply_at_the_deadline()
 """

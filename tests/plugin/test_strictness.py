@@ -1,11 +1,13 @@
-"""Hangs, errors the loop caught, and leftovers fail a test, unless it opts out."""
+"""Hangs fail a test unless it opts out. Errors the loop caught and leftovers
+are cleaned up, logged and reported as warnings, as asyncio.run and pytest do;
+a strict test fails on them."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from plugin_helpers import section
+from plugin_helpers import ini, section
 
 
 def _run(tester: pytest.Pytester, body: str, marker: str = "seeds=3") -> pytest.RunResult:
@@ -96,8 +98,55 @@ UNHANDLED = """
 """
 
 
-def test_an_error_that_reached_the_exception_handler_fails(tester: pytest.Pytester) -> None:
+def test_an_error_that_reached_the_exception_handler_is_logged_and_a_warning(
+    tester: pytest.Pytester,
+) -> None:
     result = _run(tester, UNHANDLED)
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*SimloopUnhandledErrorWarning: test_strict.py::test_it: in 3 of 3 seeds an error "
+            "reached the loop's exception handler (logged to the 'asyncio' logger, as the "
+            "stock loop does)",
+            "  seed 0:",
+            "    Exception in callback *: ZeroDivisionError: division by zero",
+            "  Retrieve task exceptions (await the task) to silence this; "
+            "@pytest.mark.simloop(strict=True) makes it a failure.",
+        ]
+    )
+
+
+def test_caplog_sees_an_error_the_loop_caught_as_the_stock_loop_logs_it(
+    tester: pytest.Pytester,
+) -> None:
+    tester.makepyfile(
+        test_logged="""
+        import asyncio
+        import logging
+        import pytest
+
+        @pytest.mark.simloop(seeds=2)
+        async def test_it(caplog):
+            asyncio.get_running_loop().call_soon(lambda: 1 / 0)
+            await asyncio.sleep(1)
+            (record,) = [r for r in caplog.records if r.name == "asyncio"][-1:]
+            assert record.levelno == logging.ERROR
+            assert record.getMessage().startswith("Exception in callback ")
+            assert record.exc_info[0] is ZeroDivisionError
+        """
+    )
+    tester.runpytest().assert_outcomes(passed=1, warnings=1)
+
+
+def test_a_strict_test_fails_on_an_error_that_reached_the_exception_handler(
+    tester: pytest.Pytester,
+) -> None:
+    _run(tester, UNHANDLED).assert_outcomes(passed=1, warnings=1)
+    for how in (["--simloop-strict"], ["-W", "error::pytest_simloop.SimloopWarning"]):
+        tester.runpytest(*how).assert_outcomes(failed=1)
+    ini(tester, "simloop_strict = true")
+    tester.runpytest().assert_outcomes(failed=1)
+    result = _run(tester, UNHANDLED, "seeds=3, strict=True")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -110,6 +159,7 @@ def test_an_error_that_reached_the_exception_handler_fails(tester: pytest.Pytest
 def test_errors_that_reach_the_exception_handler_may_be_allowed(
     tester: pytest.Pytester,
 ) -> None:
+    _run(tester, UNHANDLED, "seeds=3, strict=True, allow_unhandled=True").assert_outcomes(passed=1)
     _run(tester, UNHANDLED, "seeds=3, allow_unhandled=True").assert_outcomes(passed=1)
 
 
@@ -119,8 +169,24 @@ PENDING = """
 """
 
 
-def test_a_task_still_pending_when_the_test_returns_fails(tester: pytest.Pytester) -> None:
+def test_a_task_still_pending_when_the_test_returns_is_cancelled_and_a_warning(
+    tester: pytest.Pytester,
+) -> None:
     result = _run(tester, PENDING)
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*SimloopLeftoversWarning: test_strict.py::test_it: in 3 of 3 seeds the test "
+            "returned with tasks still pending (cancelled and awaited by simloop, as "
+            "asyncio.run does)",
+            "  seed 0:",
+            "    sleeper (sleep) in library code, awaiting sleep()",
+        ]
+    )
+
+
+def test_a_task_still_pending_fails_a_strict_test(tester: pytest.Pytester) -> None:
+    result = _run(tester, PENDING, "seeds=3, strict=True")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -133,11 +199,11 @@ def test_a_task_still_pending_when_the_test_returns_fails(tester: pytest.Pyteste
 
 
 def test_pending_tasks_may_be_allowed(tester: pytest.Pytester) -> None:
+    _run(tester, PENDING, "seeds=3, strict=True, allow_pending=True").assert_outcomes(passed=1)
     _run(tester, PENDING, "seeds=3, allow_pending=True").assert_outcomes(passed=1)
 
 
-def test_an_open_transport_fails_unless_allowed(tester: pytest.Pytester) -> None:
-    # Until simloop.net exists no transport can be open: stand one in.
+def test_an_open_transport_fails_a_strict_test_unless_allowed(tester: pytest.Pytester) -> None:
     tester.makeconftest(
         """
         import pytest
@@ -149,7 +215,7 @@ def test_an_open_transport_fails_unless_allowed(tester: pytest.Pytester) -> None
             monkeypatch.setattr(simloop.SimLoop, "open_transports", lambda self: left_open)
         """
     )
-    result = _run(tester, "    pass")
+    result = _run(tester, "    pass", "strict=True")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -159,7 +225,10 @@ def test_an_open_transport_fails_unless_allowed(tester: pytest.Pytester) -> None
             "    tcp 10.0.0.1:5000 -> 10.0.0.2:80",
         ]
     )
-    _run(tester, "    pass", "allow_open_transports=True").assert_outcomes(passed=1)
+    _run(tester, "    pass", "strict=True, allow_open_transports=True").assert_outcomes(passed=1)
+    result = _run(tester, "    pass")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*transports, servers or sockets still open (closed by simloop)"])
 
 
 def test_skipping_inside_a_simloop_test_skips_it(tester: pytest.Pytester) -> None:
