@@ -51,10 +51,15 @@ def _bound(function: Callable[..., Any], instance: object) -> Callable[..., Any]
 
 
 @contextlib.contextmanager
-def deferring(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Iterator[None]:
-    """While pytest sets `fixturedef` up, make it return a `DeferredFixture`."""
+def deferring(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest, *, any_scope: bool = False
+) -> Iterator[None]:
+    """While pytest sets `fixturedef` up, make it return a `DeferredFixture`.
+
+    A wider-scoped async fixture is a usage error, unless `any_scope` (a test
+    taken over with ``--simloop-all``): then each seed sets it up anew."""
     original = fixturedef.func
-    if fixturedef.scope != "function":
+    if fixturedef.scope != "function" and not any_scope:
         pytest.fail(
             _scope_error(fixturedef.argname, fixturedef.scope),
             pytrace=False,

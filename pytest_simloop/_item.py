@@ -65,7 +65,7 @@ class SimloopFunction(pytest.Function):
     @classmethod
     def from_function(cls, function: pytest.Function) -> SimloopFunction:
         assert function.parent is not None
-        return cls.from_parent(
+        item: SimloopFunction = cls.from_parent(
             function.parent,
             name=function.name,
             callspec=getattr(function, "callspec", None),
@@ -73,6 +73,9 @@ class SimloopFunction(pytest.Function):
             keywords=function.keywords,
             originalname=function.originalname,
         )
+        # Marks added to the item itself (by a collection hook) come along.
+        item.own_markers = function.own_markers
+        return item
 
     def _getobj(self) -> Callable[..., None]:
         test = super()._getobj()  # type: ignore[no-untyped-call]
@@ -81,8 +84,18 @@ class SimloopFunction(pytest.Function):
         return _sweeper(self, test)
 
     def setup(self) -> None:
-        check_scopes(self._fixtureinfo.name2fixturedefs)
+        if self.get_closest_marker("simloop") is not None:
+            # A test taken over with --simloop-all keeps its wider async
+            # fixtures, set up per seed; a test written for simloop is told.
+            check_scopes(self._fixtureinfo.name2fixturedefs)
         super().setup()
+
+    def runtest(self) -> None:
+        # The sweep is called directly, as pytest's own pytest_pyfunc_call
+        # would: that hook is where pytest-asyncio and anyio run the
+        # coroutine tests they own, and this test is not theirs.
+        funcargs = self.funcargs
+        self.obj(**{name: funcargs[name] for name in self._fixtureinfo.argnames})
 
     @property
     def part(self) -> int:

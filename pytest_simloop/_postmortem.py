@@ -186,8 +186,10 @@ def examine(
     trace_dir: Path | None,
     is_hypothesis: bool,
     progress: Progress | None = None,
+    shrink_seconds: float = SHRINK_SECONDS,
 ) -> Postmortem:
-    """Run failing seed `seed` again, recording; shrink, save and export as asked."""
+    """Run failing seed `seed` again, recording; shrink (for at most
+    `shrink_seconds` of wall clock), save and export as asked."""
     settings = simulation.settings
     test_id = simulation.test_id
     assert run.call is not None
@@ -229,7 +231,7 @@ def examine(
         if settings.no_shrink_reason is not None:
             post.not_shrunk = f"not shrunk: {settings.no_shrink_reason}"
         else:
-            post.shrunk = _shrink(simulation, seed, run, recorded, progress)
+            post.shrunk = _shrink(simulation, seed, run, recorded, progress, shrink_seconds)
             log = post.shrunk.log
             post.depends = post.shrunk.depends
     directory = schedules_dir(config, trace_dir)
@@ -255,6 +257,7 @@ def _shrink(
     run: SimRun,
     recorded: SimRun,
     progress: Progress | None,
+    seconds: float = SHRINK_SECONDS,
 ) -> Shrunk:
     assert run.call is not None
     assert recorded.error is not None
@@ -265,7 +268,7 @@ def _shrink(
     def trial(strategy: Strategy) -> SimRun:
         return simulation.rerun(seed, make_test, values, strategy=strategy, log_choices=True)
 
-    trials = _Trials(trial, SHRINK_SECONDS, progress)
+    trials = _Trials(trial, seconds, progress)
     result = shrink(trials, recorded.choice_log, recorded.error, budget=budget)
     simplest = simulation.rerun(seed, make_test, values, strategy=Replay(result.log), record=True)
     ran_out = None
@@ -284,7 +287,7 @@ def _shrink(
         lines=describe(result.log, simplest.deviations),
         depends=depends_on_line(result.log, simplest.deviations),
         budget=budget,
-        seconds=SHRINK_SECONDS,
+        seconds=seconds,
         ran_out=ran_out,
         flaky=flaky,
     )

@@ -110,6 +110,16 @@ def schedule_command(item: pytest.Item, nodeid: str, schedule: str) -> str:
     return f"pytest {_quoted_test(item, nodeid)} {REPLAY_OPTION}={shlex.quote(schedule)}"
 
 
+def replay_of(item: pytest.Item, result: SweepResult) -> str:
+    """The one command that replays a sweep's failure."""
+    failure = result.failure
+    assert failure is not None
+    settings = result.settings
+    if settings.replay is not None:
+        return schedule_command(item, result.test_id, settings.replay.given)
+    return replay_command(item, result.test_id, failure.seed, settings.replay_flags)
+
+
 def failure_section(item: pytest.Item, result: SweepResult) -> str:
     failure = result.failure
     assert failure is not None
@@ -241,6 +251,9 @@ def report_data(result: SweepResult) -> dict[str, Any]:
         "failed_seed": None if failure is None else failure.seed,
         "passed_before": None if failure is None else failure.passed_before,
         "sometimes": dict(sorted(result.stats.sometimes.items())),
+        "left": dict(sorted(result.stats.seen.counts.items())),
+        "planned": len(result.settings.plan.seeds),
+        "stopped": result.stats.stopped,
     }
 
 
@@ -262,6 +275,23 @@ def summary_line(data: dict[str, Any]) -> str:
         f"{data['nodeid']}: {verdict}{_seeds(seeds)} in {seconds:.2f}s{rate}, "
         f"{data['schedules']} distinct {schedules}, choice points: {kinds}"
     )
+    if data.get("stopped"):
+        line += (
+            f"; stopped after {_seeds(seeds)} of {data.get('planned')}: {data['stopped']} "
+            "ran out (every seed that ran passed)"
+            if data["failed_seed"] is None
+            else f"; stopped early: {data['stopped']}"
+        )
+    left = data.get("left") or {}
+    if left:
+        words = {
+            "pending": "tasks left pending",
+            "open transports": "transports left open",
+            "unhandled": "errors the loop caught",
+        }
+        line += "; " + ", ".join(
+            f"{words.get(kind, kind)} in {count}/{seeds}" for kind, count in left.items()
+        )
     sometimes = data.get("sometimes") or {}
     if sometimes:
         held = [

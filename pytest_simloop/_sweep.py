@@ -45,6 +45,10 @@ test @pytest.mark.simloop(allow_unexercised=True))\
 _real_clock = time.perf_counter
 #: a full garbage collection every this many simulations of a sweep
 COLLECT_EVERY = 100
+#: share of a pytest-timeout limit the seeds may take (the rest: examining a
+#: failure, teardown)
+SWEEP_SHARE_OF_TIMEOUT = 0.6
+SHRINK_SHARE_OF_TIMEOUT = 0.2
 
 
 class FlatHeap:
@@ -85,6 +89,8 @@ class Stats:
     sometimes: dict[str, int] = field(default_factory=dict)
     #: what the seeds left behind or let through (reported as warnings)
     seen: Seen = field(default_factory=Seen)
+    #: why the sweep stopped before its last seed, if it did (a time limit)
+    stopped: str | None = None
 
     def add(self, run: SimRun, seed: int) -> None:
         self.digests.add(int(run.digest[:16], 16))
@@ -183,9 +189,20 @@ class Sweep:
         self.is_hypothesis = is_hypothesis
         self.memory = memory
         self.progress = progress
+        #: the pytest item being swept (None when driven outside pytest)
+        self.item: pytest.Item | None = None
         self.simulation = Simulation(settings, test_id)
         self.stats = Stats()
         self.heap = FlatHeap()
+        #: (real-clock deadline, why): no new seed starts after it
+        self.deadline: tuple[float, str] | None = None
+
+    def out_of_time(self) -> bool:
+        """Whether the sweep's time is up (then the stats say so)."""
+        if self.deadline is None or _real_clock() < self.deadline[0]:
+            return False
+        self.stats.stopped = self.deadline[1]
+        return True
 
     # -- one seed ------------------------------------------------------------
 
@@ -295,6 +312,8 @@ class Sweep:
         for index, seed in enumerate(seeds):
             if seed in tried:
                 continue
+            if self.out_of_time():
+                return None
             run = self.run_seed(seed)
             if run.error is not None:
                 return Failure(seed, run, before + index - _count_in(tried, seeds, seed), False)
@@ -306,6 +325,10 @@ class Sweep:
         """Run the blocks this process claims; the failing runs it found, by seed."""
         failures: dict[int, SimRun] = {}
         for index in blocks:
+            if self.out_of_time():
+                pool.release(index)
+                pool.stop()
+                break
             result = BlockResult()
             started = _real_clock()
             kinds: set[str] = set()
@@ -314,6 +337,8 @@ class Sweep:
                 for seed in pool.block(index):
                     if seed in tried:
                         continue
+                    if self.out_of_time():
+                        break
                     run = self.run_seed(seed)
                     result.ran += 1
                     result.digests.append(run.digest[:16])
@@ -404,13 +429,26 @@ def run_item(item: Any, test: Any, kwargs: dict[str, Any]) -> None:
         memory=config.stash[MEMORY],
         progress=None if on_worker else Progress(config, test_id),
     )
+    sweep.item = item
+    limit = timeout_of(item)
+    if limit:
+        # pytest-timeout's limit covers the whole sweep: stop starting seeds
+        # well before it, so that it never fires in the middle of a seed
+        # (which would be reported as that seed's failure).
+        sweep.deadline = (
+            _real_clock() + SWEEP_SHARE_OF_TIMEOUT * limit,
+            f"pytest-timeout's limit of {limit:g} s",
+        )
     if item.part > 0:
         if pool is not None:
             sweep.help(pool)
         return
     result = sweep.explore(pool)
     item.stash[RESULT] = result
-    if result.stats.seen.counts:
+    # A test taken over from pytest-asyncio or anyio (--simloop-all) is
+    # treated as they treat it: leftovers cleaned up and handler errors
+    # logged, with no warning (the summary line still counts them).
+    if result.stats.seen.counts and item.get_closest_marker("simloop") is not None:
         warn(test_id, result.stats.seen, result.stats.seeds)
     failure = result.failure
     if failure is not None:
@@ -425,12 +463,30 @@ def run_item(item: Any, test: Any, kwargs: dict[str, Any]) -> None:
         _raise(pytest.fail.Exception("\n".join([*lines, NEVER_HELD_HINT]), pytrace=False))
 
 
+def timeout_of(item: pytest.Item) -> float:
+    """The test's pytest-timeout limit in seconds (0: none, or no pytest-timeout)."""
+    plugin = item.config.pluginmanager.get_plugin("timeout")
+    settings = getattr(plugin, "_get_item_settings", None)
+    if settings is None:
+        return 0.0
+    try:
+        limit = settings(item).timeout
+    except Exception:  # a pytest-timeout whose private API moved: no limit known
+        return 0.0
+    return float(limit) if isinstance(limit, (int, float)) and limit > 0 else 0.0
+
+
 def _examine(sweep: Sweep, failure: Failure, config: pytest.Config) -> Postmortem:
     """The failing seed's second look; what went wrong in it, if it goes wrong."""
     from ._item import RUN_OPTIONS
-    from ._postmortem import Postmortem, examine
+    from ._postmortem import SHRINK_SECONDS, Postmortem, examine
 
     trace_dir: Path | None = config.stash[RUN_OPTIONS].trace_dir
+    # Under pytest-timeout, shrinking takes a share of the limit, not more.
+    limit = timeout_of(sweep.item) if sweep.item is not None else 0.0
+    shrink_seconds = (
+        min(SHRINK_SECONDS, SHRINK_SHARE_OF_TIMEOUT * limit) if limit else SHRINK_SECONDS
+    )
     try:
         return examine(
             sweep.simulation,
@@ -440,6 +496,7 @@ def _examine(sweep: Sweep, failure: Failure, config: pytest.Config) -> Postmorte
             trace_dir=trace_dir,
             is_hypothesis=sweep.is_hypothesis,
             progress=sweep.progress,
+            shrink_seconds=shrink_seconds,
         )
     # The test's failure is reported whatever happens here (a replay that
     # skips, a bug in the plugin).

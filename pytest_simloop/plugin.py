@@ -56,11 +56,45 @@ def pytest_report_header(config: pytest.Config) -> str:
     return header(config.stash[RUN_OPTIONS])
 
 
+def _taken_over(node: pytest.Function) -> bool:
+    """Whether a test that pytest-asyncio or anyio (asyncio backend) would run
+    runs on simloop instead (``--simloop-all``)."""
+    config = node.config
+    if not config.stash[RUN_OPTIONS].all:
+        return False
+    if node.get_closest_marker("asyncio") is not None:
+        return True
+    if _auto_mode(config, "asyncio_mode") and config.pluginmanager.hasplugin("asyncio"):
+        return True
+    if node.get_closest_marker("anyio") is not None or (
+        _auto_mode(config, "anyio_mode") and config.pluginmanager.hasplugin("anyio")
+    ):
+        # anyio parametrizes its tests by backend: only the asyncio ones are ours.
+        callspec = getattr(node, "callspec", None)
+        backend = None if callspec is None else callspec.params.get("anyio_backend")
+        name = backend[0] if isinstance(backend, (tuple, list)) else backend
+        return name is None or name == "asyncio"
+    return False
+
+
+def _auto_mode(config: pytest.Config, name: str) -> bool:
+    try:
+        value = config.getoption(name, default=None) or config.getini(name)
+    except ValueError:  # the plugin that owns it is not installed
+        return False
+    return str(value) == "auto"
+
+
+def runs_on_simloop(node: pytest.Function) -> bool:
+    """Whether `node` (a collected async test) is simloop's: marked, or taken over."""
+    return node.get_closest_marker("simloop") is not None or _taken_over(node)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Under xdist, collect each simloop test once per worker: the test and its helpers."""
     parts = _xdist.parts(metafunc.config)
-    if parts < 2 or metafunc.definition.get_closest_marker("simloop") is None:
+    if parts < 2 or not runs_on_simloop(metafunc.definition):
         return
     if not is_simloop_candidate(metafunc.function):
         return
@@ -78,17 +112,14 @@ def pytest_pycollect_makeitem(
     if result is None:
         return result
     nodes = result if isinstance(result, list) else [result]
-    if not any(
-        isinstance(node, pytest.Function) and node.get_closest_marker("simloop") is not None
-        for node in nodes
-    ):
+    if not any(isinstance(node, pytest.Function) and runs_on_simloop(node) for node in nodes):
         return result
     converted = [
         SimloopFunction.from_function(node)
         if isinstance(node, pytest.Function)
         and not isinstance(node, SimloopFunction)
-        and node.get_closest_marker("simloop") is not None
         and is_simloop_candidate(node.obj)
+        and runs_on_simloop(node)
         else node
         for node in nodes
     ]
@@ -100,10 +131,21 @@ def pytest_pycollect_makeitem(
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Check every simloop test's marks and resolve its settings (usage errors here)."""
     options = config.stash[RUN_OPTIONS]
+    # A simloop mark that a collection_modifyitems hook added (after the
+    # items were made): the test is simloop's all the same.
+    for index, item in enumerate(items):
+        if (
+            type(item) is not SimloopFunction
+            and isinstance(item, pytest.Function)
+            and item.get_closest_marker("simloop") is not None
+            and is_simloop_candidate(getattr(item, "obj", None))
+        ):
+            items[index] = SimloopFunction.from_function(item)
     simloop_items = [item for item in items if isinstance(item, SimloopFunction)]
     for item in simloop_items:
         for other in _OTHER_LOOP_MARKS:
-            if item.get_closest_marker(other) is not None:
+            # (with --simloop-all, the other plugins' marks are what hands tests over)
+            if item.get_closest_marker(other) is not None and not options.all:
                 raise pytest.UsageError(
                     _options.MARKED_FOR_TWO_LOOPS.format(nodeid=item.nodeid, other=other)
                 )
@@ -124,9 +166,12 @@ def pytest_fixture_setup(
     """An async fixture of a simloop test is set up by each seed's simulation."""
     from ._fixtures import check_sync_arguments, deferring, is_async_fixture_function
 
-    if isinstance(request.node, SimloopFunction):
+    # The test being set up (request.node is a module or session for a wider fixture).
+    test = getattr(request, "_pyfuncitem", request.node)
+    if isinstance(test, SimloopFunction):
         if is_async_fixture_function(fixturedef.func):
-            with deferring(fixturedef, request):
+            any_scope = test.get_closest_marker("simloop") is None
+            with deferring(fixturedef, request, any_scope=any_scope):
                 return (yield)
         check_sync_arguments(fixturedef, request)
     return (yield)
@@ -145,11 +190,16 @@ def pytest_runtest_makereport(
         return report
     result = item.stash.get(RESULT, None)
     if call.when == "call" and result is not None:
-        from ._report import REPORT_KEY, failure_section, report_data
+        from ._report import REPORT_KEY, failure_section, replay_of, report_data
 
         report.__dict__[REPORT_KEY] = report_data(result)
         if result.failure is not None and report.failed:
             report.sections.append(("simloop", failure_section(item, result)))
+            # The replay command in the failure's own first line: it is what
+            # -rA, --tb=line, junit XML and CI annotations show of a failure.
+            crash = getattr(report.longrepr, "reprcrash", None)
+            if crash is not None:
+                crash.message = f"[{replay_of(item, result)}] {crash.message}"
     return report
 
 

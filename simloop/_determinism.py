@@ -9,6 +9,8 @@ the simulation controls (the loop's thread and its simulated executor jobs):
   time instead of real time;
 * randomness: the global `random` generator, `os.urandom` (and so `uuid.uuid4`
   and `secrets`) draw from streams seeded by the run's seed;
+* loops: `asyncio.new_event_loop()` makes another `SimLoop` (seeded from
+  this one), since a real loop needs a real selector and self-pipe;
 * garbage collection: automatic collection is paused, so finalizers
   (`Task.__del__`, async generator clean-up) run at the same points in every
   run; the loop collects young generations at fixed step counts instead.
@@ -21,6 +23,7 @@ before the simulation keeps the real function (documented limitation).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as _datetime_module
 import gc
 import os
@@ -30,6 +33,7 @@ import time as _time_module
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from . import _imports
 from .strategies import derive_seed
 
 if TYPE_CHECKING:
@@ -185,6 +189,20 @@ class _SimDatetime(_real_datetime, metaclass=_DatetimeMeta):
         return cls.now()
 
 
+_real_new_event_loop = asyncio.events.new_event_loop
+
+
+def _patched_new_event_loop() -> asyncio.AbstractEventLoop:
+    """simloop: asyncio.new_event_loop() makes another simulated loop inside a
+    simulation (a real one would need a real selector and self-pipe)."""
+    loop = _active
+    if loop is None or _get_ident() not in _sim_threads:
+        return _real_new_event_loop()
+    loop._loops_made += 1
+    seed = derive_seed(loop.seed, f"new event loop {loop._loops_made}") >> 1
+    return type(loop)(seed, loop.strategy)
+
+
 _TIME_PATCHES: dict[str, Callable[..., Any]] = {
     "time": _patched_time,
     "time_ns": _patched_time_ns,
@@ -234,6 +252,7 @@ class ProcessState:
         self._depth = 1
         for name, function in _TIME_PATCHES.items():
             setattr(_time_module, name, function)
+        asyncio.new_event_loop = asyncio.events.new_event_loop = _patched_new_event_loop
         os.urandom = _patched_urandom
         _random_module._urandom = _patched_urandom  # type: ignore[attr-defined]
         _datetime_module.datetime = _SimDatetime  # type: ignore[misc]
@@ -247,6 +266,7 @@ class ProcessState:
             _random_module.setstate(self._sim_random_state)  # type: ignore[arg-type]
         self._gc_was_enabled = gc.isenabled()
         gc.disable()
+        _imports.install(in_simulation, lambda: loop._entropy)
 
     def exit(self, *, final: bool = False) -> None:
         """Give everything back. `final`: the loop will not run again, so its
@@ -257,6 +277,7 @@ class ProcessState:
         self._depth -= 1
         if self._depth:
             return
+        _imports.remove()
         if self._gc_was_enabled:
             gc.enable()
         if not final:
@@ -269,6 +290,7 @@ class ProcessState:
         os.urandom = _real_urandom
         for name in _TIME_PATCHES:
             setattr(_time_module, name, getattr(_REAL_TIME, name))
+        asyncio.new_event_loop = asyncio.events.new_event_loop = _real_new_event_loop
         with _lock:
             _sim_threads.clear()
             _active = None

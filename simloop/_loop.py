@@ -64,6 +64,14 @@ DEFAULT_STEP_LIMIT = 10_000_000
 #: Young-generation garbage collection every this many callbacks (automatic
 #: collection is paused during a run so finalizers run at fixed points).
 GC_EVERY_STEPS = 100_000
+#: A loop that stays busy (never idle) for this many iterations...
+BUSY_ITERATIONS = 1000
+#: ... spends this much virtual time per callback from then on, until it is
+#: idle again: no real loop runs unbounded work in no time (a stock loop's
+#: step costs about a microsecond), so a timer due meanwhile fires, as it
+#: would on the stock loop. A program that spins on `sleep(0)` waiting for a
+#: `sleep(0.01)` elsewhere would otherwise never see that timer fire.
+BUSY_CALLBACK_COST = 1e-6
 
 
 class Handle(events.Handle):
@@ -197,6 +205,10 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
         #: the parent of what `call_soon` schedules
         self._running = -1
         self._next_collect = GC_EVERY_STEPS
+        #: iterations run since the loop was last idle (see BUSY_ITERATIONS)
+        self._busy = 0
+        #: loops the program made with asyncio.new_event_loop() during a run
+        self._loops_made = 0
         self.trace = Trace(record=record)
         self.trace.position = self._position
         #: events are kept: callbacks run on the observed (slower) path
@@ -321,6 +333,7 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
         if not ready and not self._stopping:
             if not timers:
                 raise self._deadlock()
+            self._busy = 0
             when = timers[0][0]
             if when > self._now:
                 self._now = when
@@ -336,6 +349,9 @@ class SimLoop(NetworkLoop, asyncio.BaseEventLoop):  # type: ignore[misc]
             self._run_ready_observed(count)
         else:
             self._run_ready(count)
+        self._busy += 1
+        if self._busy > BUSY_ITERATIONS:
+            self._now += count * BUSY_CALLBACK_COST
         if self._steps >= self._next_collect:
             self._next_collect = self._steps + GC_EVERY_STEPS
             gc.collect(0)

@@ -1,24 +1,21 @@
-"""Nothing escapes: real sockets and real DNS are refused inside a simulation.
+"""Nothing escapes: real sockets and real DNS stay out of a simulation.
 
-While a `SimLoop` runs, a real socket (``socket.socket(...)``, and so
-``socket.create_connection``, ``socketpair``...) or a real name lookup
-(``socket.getaddrinfo``, ``gethostbyname``, ``getnameinfo``...) made on a
-thread the simulation controls raises `simloop.RealIOError` naming the call.
-Other threads (pytest's, xdist's) are untouched, and everything is restored
-when the loop stops.
-
-Shims for libraries that make sockets themselves live here too, never in
-user code: aiohttp connects through aiohappyeyeballs, which creates a
-``socket.socket`` and hands it to ``loop.sock_connect``; inside a simulation
-its ``socket`` module is one whose ``socket()`` makes a simulated socket.
+While a `SimLoop` runs, on a thread the simulation controls,
+``socket.socket(family, type)`` makes a *simulated* socket (for TCP and UDP
+over IPv4 and IPv6): libraries that create their sockets themselves and hand
+them to the loop (aiohttp's happy eyeballs, pytest-aiohttp's test server)
+run unchanged, whenever they were imported. What cannot be simulated is
+refused with `simloop.RealIOError` naming the call: a socket wrapping a real
+descriptor (``socket.socketpair``, ``fromfd``), other families (Unix
+sockets), and real name lookups (``socket.getaddrinfo``, ``gethostbyname``,
+``getnameinfo``...). Other threads (pytest's, xdist's) are untouched, and
+everything is restored when the loop stops.
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
-import sys
-import types
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -28,11 +25,12 @@ from .._errors import RealIOError
 if TYPE_CHECKING:
     from ._loop_api import NetworkLoop
 
-_real_socket_init = socket.socket.__init__
+_real_socket_new = socket.socket.__new__
 _LOOKUPS = ("getaddrinfo", "getnameinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr")
 _real_lookups: dict[str, Callable[..., Any]] = {name: getattr(socket, name) for name in _LOOKUPS}
-#: modules whose global ``socket`` is swapped for `_SimulatedSocketModule` during a run
-_SHIMMED_MODULES = ("aiohappyeyeballs.impl",)
+_SIMULATED_FAMILIES = (-1, socket.AF_INET, socket.AF_INET6)
+_SIMULATED_TYPES = (-1, socket.SOCK_STREAM, socket.SOCK_DGRAM)
+_TYPE_FLAGS = getattr(socket, "SOCK_NONBLOCK", 0) | getattr(socket, "SOCK_CLOEXEC", 0)
 
 
 def _refusal(call: str, instead: str) -> RealIOError:
@@ -44,14 +42,37 @@ def _refusal(call: str, instead: str) -> RealIOError:
     )
 
 
-def _guarded_socket_init(self: socket.socket, *args: Any, **kwargs: Any) -> None:
-    if in_simulation():
+def _simulated_socket_new(
+    cls: type[socket.socket],
+    family: int = -1,
+    type: int = -1,
+    proto: int = -1,
+    fileno: Any = None,
+) -> Any:
+    """``socket.socket.__new__`` while a simulation runs: a simulated socket
+    on the simulation's thread (its ``__init__`` is then not called, since it
+    is no real socket), the real one elsewhere."""
+    if not in_simulation():
+        return _real_socket_new(cls)
+    loop = active_loop()
+    assert loop is not None
+    if fileno is not None:
         raise _refusal(
-            "socket.socket()",
-            "use asyncio.open_connection / loop.create_connection / loop.create_server, "
-            "or loop.network.socket() for the loop.sock_* API",
+            "socket.socket(fileno=...)",
+            "a real descriptor cannot join the simulated network (socketpair() and "
+            "fromfd() make one); use asyncio's streams or loop.network.socket()",
         )
-    _real_socket_init(self, *args, **kwargs)
+    kind = type if type == -1 else type & ~_TYPE_FLAGS
+    if family not in _SIMULATED_FAMILIES or kind not in _SIMULATED_TYPES:
+        raise _refusal(
+            f"socket.socket({family!r}, {type!r})",
+            "only TCP and UDP over IPv4 and IPv6 are simulated",
+        )
+    return loop.network.socket(
+        socket.AF_INET if family == -1 else family,
+        socket.SOCK_STREAM if type == -1 else type,
+        max(proto, 0),
+    )
 
 
 def _guarded_lookup(name: str) -> Callable[..., Any]:
@@ -74,51 +95,41 @@ def _guarded_lookup(name: str) -> Callable[..., Any]:
 
 
 _guarded_lookups = {name: _guarded_lookup(name) for name in _LOOKUPS}
+_DESCRIPTORS = ("socketpair", "fromfd")
+_real_descriptors: dict[str, Callable[..., Any]] = {
+    name: getattr(socket, name) for name in _DESCRIPTORS
+}
 
 
-class _SimulatedSocketModule(types.ModuleType):
-    """The socket module, except that ``socket()`` inside a simulation makes a
-    simulated socket (for libraries that create sockets for ``loop.sock_*``)."""
+def _guarded_descriptor(name: str) -> Callable[..., Any]:
+    real = _real_descriptors[name]
 
-    def __init__(self) -> None:
-        super().__init__("socket")
+    def make(*args: Any, **kwargs: Any) -> Any:
+        if in_simulation():
+            raise _refusal(
+                f"socket.{name}()",
+                "it makes real descriptors, which cannot join the simulated network; "
+                "use asyncio's streams, or loop.network.socket() for the loop.sock_* API",
+            )
+        return real(*args, **kwargs)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(socket, name)
-
-    @staticmethod
-    def socket(
-        family: int = socket.AF_INET,
-        type: int = socket.SOCK_STREAM,
-        proto: int = 0,
-        fileno: Any = None,
-    ) -> Any:
-        loop = active_loop()
-        if loop is None or not in_simulation() or fileno is not None:
-            return socket.socket(family, type, proto, fileno)
-        return loop.network.socket(family, type, proto)
+    make.__name__ = name
+    make.__doc__ = f"simloop: socket.{name}, refused inside a simulation."
+    return make
 
 
-_simulated_socket_module = _SimulatedSocketModule()
+_guarded_descriptors = {name: _guarded_descriptor(name) for name in _DESCRIPTORS}
 
 
 @contextlib.contextmanager
 def guard_real_network(loop: NetworkLoop) -> Iterator[None]:
-    """Refuse real sockets and DNS, and install library shims, while `loop` runs."""
-    socket.socket.__init__ = _guarded_socket_init  # type: ignore[method-assign]
-    for name, guarded in _guarded_lookups.items():
+    """Simulate sockets the program makes, and refuse real DNS, while `loop` runs."""
+    socket.socket.__new__ = _simulated_socket_new  # type: ignore[assignment]
+    for name, guarded in (*_guarded_lookups.items(), *_guarded_descriptors.items()):
         setattr(socket, name, guarded)
-    shimmed = []
-    for module_name in _SHIMMED_MODULES:
-        module = sys.modules.get(module_name)
-        if module is not None and getattr(module, "socket", None) is socket:
-            module.socket = _simulated_socket_module  # type: ignore[attr-defined]
-            shimmed.append(module)
     try:
         yield
     finally:
-        for module in shimmed:
-            module.socket = socket  # type: ignore[attr-defined]
-        for name, real in _real_lookups.items():
+        for name, real in (*_real_lookups.items(), *_real_descriptors.items()):
             setattr(socket, name, real)
-        socket.socket.__init__ = _real_socket_init  # type: ignore[method-assign]
+        del socket.socket.__new__  # back to _socket.socket's own

@@ -237,3 +237,23 @@ def test_an_async_test_without_the_marker_is_left_to_other_plugins(
     )
     result = pytester.runpytest("-p", "no:asyncio", "-p", "no:anyio")
     result.stdout.fnmatch_lines(["*async def functions are not natively supported*"])
+
+
+def test_the_replay_command_is_in_the_failures_own_first_line(
+    tester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What -rA, --tb=line, junit XML and CI annotations show of a failure."""
+    monkeypatch.setenv("CI", "true")  # as on CI, where pytest does not cut the -rA line
+    tester.makepyfile(test_race=RACE)
+    result = tester.runpytest("-p", "no:cacheprovider", "-rA", "--tb=line", "--junitxml=out.xml")
+    result.assert_outcomes(failed=1)
+    seed = failing_seed(result)
+    command = f"[pytest '{TEST_ID}' --simloop-seed={seed}] AssertionError: assert"
+    assert f"{tester.path / 'test_race.py'}:{RACE.count(chr(10)) - 1}: {command}" in "\n".join(
+        result.outlines
+    )
+    assert f"FAILED {TEST_ID} - {command}" in "\n".join(result.outlines)
+    junit = (tester.path / "out.xml").read_text()
+    assert f'<failure message="{command.replace(chr(39), "&apos;")}' in junit or (
+        f'<failure message="{command}' in junit
+    )
