@@ -11,7 +11,7 @@ PYTEST_ARGS ?= -n auto -m "not browser and not docs"
 PY312 := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.12(\.[0-9]+)?$$' | tail -n 1)
 PY313 := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.13(\.[0-9]+)?$$' | tail -n 1)
 
-.PHONY: setup test demo lint pytest test-all test-3.12 test-3.13 test-browser test-docs conformance bench bench-bugs clean
+.PHONY: setup test demo lint pytest test-all test-3.12 test-3.13 test-browser test-docs conformance bench bench-bugs corpus corpus-all clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,16 @@ bench: setup
 	$(BIN)/python bench/echo_seeds.py
 	$(BIN)/python bench/plugin.py
 	$(BIN)/python bench/linearizability.py
+
+# The correctness corpus (tests/corpus: correct code written as users write
+# it) at 1000 seeds: any failure is a false alarm, a bug of simloop's.
+CORPUS_SEEDS ?= 1000
+corpus: setup
+	SIMLOOP_CORPUS_SEEDS=$(CORPUS_SEEDS) $(BIN)/python -m pytest tests/corpus -n auto -p no:cacheprovider --simloop-seeds=$(CORPUS_SEEDS)
+
+corpus-all: corpus
+	$(MAKE) corpus VENV=.venv-3.12 PYTHON="env PYENV_VERSION=$(PY312) python3"
+	$(MAKE) corpus VENV=.venv-3.13 PYTHON="env PYENV_VERSION=$(PY313) python3"
 
 # Seeds each strategy needs to find each gallery bug (minutes; BENCH_ARGS=--quick for seconds).
 bench-bugs: setup

@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import simloop
 from examples.gallery import Bug, bugs
-from simloop.strategies import STRATEGIES, Strategy
+from simloop.strategies import STRATEGIES, Random, Strategy
 
 BASE_STRIDE = 100_000
 
@@ -98,8 +98,20 @@ def parse_strategy(spec: str) -> Strategy:
     options: dict[str, Any] = {}
     for item in filter(None, arguments.split(",")):
         key, _, value = item.partition("=")
-        options[key] = float(value)
+        if value.lower() in ("true", "false"):
+            options[key] = value.lower() == "true"
+        elif key == "network":
+            options[key] = value
+        else:
+            options[key] = float(value)
     return STRATEGIES[name](**options)
+
+
+def for_bug(strategy: Strategy, bug: Bug) -> Strategy:
+    """`strategy`, with faults on for a bug that needs them (as its test asks)."""
+    if bug.faults and isinstance(strategy, Random):
+        return strategy.with_world(faults=True)
+    return strategy
 
 
 #: Full garbage collections every this many runs: each finished SimLoop sits
@@ -122,7 +134,7 @@ def fails(scenario: Any, implementation: object, seed: int, strategy: Strategy) 
 def seeds_to_failure(job: tuple[Subject, str, int, int]) -> int | None:
     """Seeds tried from base `base` up to the first failure, or None."""
     subject, spec, base, budget = job
-    strategy = parse_strategy(spec)
+    strategy = for_bug(parse_strategy(spec), subject.bug())
     scenario, buggy = subject.bug().scenario, subject.implementation("buggy")
     for offset in range(budget):
         if fails(scenario, buggy, base * BASE_STRIDE + offset, strategy):
@@ -133,7 +145,7 @@ def seeds_to_failure(job: tuple[Subject, str, int, int]) -> int | None:
 def fixed_failures(job: tuple[Subject, str, int, int]) -> int:
     """Failures of the fixed twin on seeds start, start + step, ... below `stop`."""
     subject, spec, start, stop = job
-    strategy = parse_strategy(spec)
+    strategy = for_bug(parse_strategy(spec), subject.bug())
     scenario, fixed = subject.bug().scenario, subject.implementation("fixed")
     return sum(fails(scenario, fixed, seed, strategy) for seed in range(start, stop))
 

@@ -1,13 +1,17 @@
 """The gallery, found and explained: what `make demo` runs.
 
-For each of the twelve real asyncio bugs in `examples/gallery/`:
+For each of the fourteen bugs in `examples/gallery/` (twelve from asyncio's
+history, a lease race found only by a loop stall, a client without retry
+found only with faults on):
 
 1. the buggy version on the stock asyncio loop, many times: it passes (the
    stock loop hides the bug) or fails (the bug's window is wide);
 2. the buggy version as a simloop test under 1000 seeds: the seed that
    finds it, the simplest schedule that still fails, and the command that
    replays it;
-3. the fixed twin under the same 1000 seeds: it must pass every one.
+3. the fixed twin under the same 1000 seeds: it must pass every one (and a
+   bug that needs faults must pass 1000 seeds of the default world, which
+   injects none).
 
 Then the three property examples of `examples/properties/` (liveness after a
 partition heals, cancellation safety under injected cancellation,
@@ -95,8 +99,9 @@ def explain(lines: list[str]) -> list[str]:
     shown: list[str] = []
     keep = False
     for line in lines:
-        if line.startswith("seed "):
+        if line.startswith(("seed ", "what it depends on")):
             shown.append(line)
+            keep = line.endswith(":")
         elif line.startswith(("simplest failing schedule", "replay it", "replay the simplest")):
             shown.append(line)
             keep = True
@@ -107,6 +112,15 @@ def explain(lines: list[str]) -> list[str]:
     return shown
 
 
+def message(report: pytest.TestReport) -> str:
+    """The failure's message, as its first line says it (without the replay command)."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = str(getattr(crash, "message", "") or "")
+    if text.startswith("[pytest ") and "] " in text:
+        text = text.partition("] ")[2]
+    return text.splitlines()[0] if text else "(no message)"
+
+
 def show_pair(buggy: pytest.TestReport | None, fixed: pytest.TestReport | None, seeds: int) -> bool:
     """How simloop found the buggy version and whether the fixed twin passed;
     True if the buggy one failed and the fixed one passed."""
@@ -115,6 +129,7 @@ def show_pair(buggy: pytest.TestReport | None, fixed: pytest.TestReport | None, 
         print("  simloop: NOT FOUND")
     else:
         assert buggy is not None
+        print(f"  the failure: {message(buggy)}")
         for line in explain(section(buggy)):
             print(f"  {line}")
     passed = fixed is not None and fixed.passed
@@ -152,8 +167,11 @@ def main() -> int:
     options = parser.parse_args()
 
     gallery = bugs()
-    print(f"Twelve real asyncio bugs; the stock loop runs each buggy version {options.stock_runs}")
-    print("times, then simloop explores 1000 seeds of it and of its fixed twin.\n")
+    print(
+        f"{len(gallery)} asyncio bugs; the stock loop runs each buggy version "
+        f"{options.stock_runs} times,"
+    )
+    print(f"then simloop explores {options.seeds} seeds of it and of its fixed twin.\n")
     stock = {}
     for bug in gallery:
         stock[bug.number] = stock_failures(bug, options.stock_runs)
@@ -192,6 +210,17 @@ def main() -> int:
             f"  stock asyncio: {stock[bug.number]}/{options.stock_runs} runs fail "
             f"(the stock loop {hides})"
         )
+        if bug.faults:
+            calm = collector.reports.get(
+                f"{GALLERY_TESTS}::test_buggy_passes_without_faults[{label}]"
+            )
+            passed = calm is not None and calm.passed
+            print(
+                f"  without faults (the default world): "
+                f"{f'passed all {options.seeds} seeds' if passed else 'FAILED'}; "
+                "with faults=True:"
+            )
+            ok = ok and passed
         ok = show_pair(buggy, fixed, options.seeds) and ok
         print()
     ok = show_properties(collector, options.seeds) and ok

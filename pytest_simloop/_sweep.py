@@ -449,7 +449,10 @@ def run_item(item: Any, test: Any, kwargs: dict[str, Any]) -> None:
     # treated as they treat it: leftovers cleaned up and handler errors
     # logged, with no warning (the summary line still counts them).
     if result.stats.seen.counts and item.get_closest_marker("simloop") is not None:
-        warn(test_id, result.stats.seen, result.stats.seeds)
+        path, line, _ = item.location
+        module = getattr(getattr(item, "module", None), "__name__", path)
+        where = (str(item.config.rootpath / path), (line or 0) + 1, module)
+        warn(test_id, result.stats.seen, result.stats.seeds, where)
     failure = result.failure
     if failure is not None:
         error = failure.run.error

@@ -74,8 +74,18 @@ def _listed(lines: list[str]) -> list[str]:
     return shown
 
 
-def warn(test_id: str, seen: Seen, seeds: int) -> None:
-    """Emit the sweep's warnings: one for leftovers, one for handler errors."""
+def warn(test_id: str, seen: Seen, seeds: int, where: tuple[str, int, str] | None = None) -> None:
+    """Emit the sweep's warnings: one for leftovers, one for handler errors.
+    `where` is the test's (file, line, module), so the warning is the test's,
+    as a user filters it (``filterwarnings = ignore::...:tests.test_x``)."""
+
+    def emit(warning: Warning) -> None:
+        if where is None:
+            warnings.warn(warning, stacklevel=3)
+        else:
+            filename, lineno, module = where
+            warnings.warn_explicit(warning, type(warning), filename, lineno, module)
+
     counts, example, seed = seen.counts, seen.example, seen.example_seed
     leftovers = [kind for kind in ("pending", "open transports") if counts.get(kind)]
     if leftovers:
@@ -95,7 +105,7 @@ def warn(test_id: str, seen: Seen, seeds: int) -> None:
             "Wait for them before the test returns to silence this; "
             "@pytest.mark.simloop(strict=True) makes it a failure."
         )
-        warnings.warn(SimloopLeftoversWarning(f"{test_id}: " + "\n".join(lines)), stacklevel=1)
+        emit(SimloopLeftoversWarning(f"{test_id}: " + "\n".join(lines)))
     if counts.get("unhandled"):
         lines = [
             f"in {counts['unhandled']} of {seeds} seeds an error reached the loop's exception "
@@ -108,4 +118,4 @@ def warn(test_id: str, seen: Seen, seeds: int) -> None:
             "Retrieve task exceptions (await the task) to silence this; "
             "@pytest.mark.simloop(strict=True) makes it a failure."
         )
-        warnings.warn(SimloopUnhandledErrorWarning(f"{test_id}: " + "\n".join(lines)), stacklevel=1)
+        emit(SimloopUnhandledErrorWarning(f"{test_id}: " + "\n".join(lines)))

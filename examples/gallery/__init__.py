@@ -3,7 +3,10 @@
 Twelve bugs from asyncio's history (CPython's `wait_for`, `Lock`,
 `Semaphore`, `Condition`, `Queue`, stream `drain()` and `TaskGroup`,
 async-timeout, and redis-py's CVE-2023-28858/28859), re-implemented in a few
-lines each, in our own words, from the public reports. Every module has:
+lines each, in our own words, from the public reports; and two bugs of a
+kind every service has: a lease checked a step before the write it guards
+(found only by a loop stall), and a client that never retries (found only
+with faults on). Every module has:
 
 - a docstring: where the bug comes from, which versions it affects, the
   interleaving that triggers it, and the fix;
@@ -13,8 +16,9 @@ lines each, in our own words, from the public reports. Every module has:
   the bug shows;
 - ``INTERLEAVING`` (T: a timer tie, S: task order within one iteration,
   D: a due timer firing late, N: network delivery time, W: a wide window
-  the plain order hits), ``STOCK_HIDES`` (the stock loop never shows it),
-  ``NEEDS_NETWORK``;
+  the plain order hits, F: an injected fault), ``STOCK_HIDES`` (the stock
+  loop never shows it), ``NEEDS_NETWORK``, and ``FAULTS`` where the bug
+  needs faults on (``@pytest.mark.simloop(faults=True)``);
 - where this machine's stdlib has the bug too, ``STDLIB`` (the real class or
   function) and ``STDLIB_HAS_BUG`` (on the running Python).
 
@@ -42,6 +46,8 @@ MODULES = (
     "bug_10_taskgroup_nested_swallow",
     "bug_11_async_timeout_cancel_race",
     "bug_12_redis_cancel_offby1",
+    "bug_13_lease_check_then_act",
+    "bug_14_client_without_retry",
 )
 
 Scenario = Callable[[Any], Coroutine[Any, Any, None]]
@@ -78,6 +84,18 @@ class Bug:
     @property
     def needs_network(self) -> bool:
         return bool(self.module.NEEDS_NETWORK)
+
+    @property
+    def faults(self) -> bool:
+        """Whether the bug shows only with faults on (the default world has none)."""
+        return bool(getattr(self.module, "FAULTS", False))
+
+    @property
+    def strategy(self) -> Any:
+        """The strategy that finds it: the default, with faults on if it needs them."""
+        from simloop.strategies import Random
+
+        return Random(faults=True) if self.faults else "random"
 
     @property
     def stdlib(self) -> object | None:

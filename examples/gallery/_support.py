@@ -36,7 +36,7 @@ def first_failure(
     scenario: Callable[[Any], Coroutine[Any, Any, None]],
     implementation: object,
     seeds: range,
-    strategy: str = "random",
+    strategy: Any = "random",
 ) -> tuple[int, BaseException] | None:
     """The first seed in `seeds` whose run of the scenario fails, and how."""
     import simloop
@@ -54,14 +54,19 @@ def show(module: ModuleType, seeds: int = 1000) -> int:
     version, and whether the fixed twin survives the same seeds."""
     spec = module.__spec__
     name = (spec.name if spec is not None else module.__name__).rpartition(".")[2]
-    found = first_failure(module.scenario, module.BUGGY, range(seeds))
+    strategy: Any = "random"
+    if getattr(module, "FAULTS", False):
+        from simloop.strategies import Random
+
+        strategy = Random(faults=True)
+    found = first_failure(module.scenario, module.BUGGY, range(seeds), strategy)
     if found is None:
         print(f"{name}: buggy version passed {seeds} seeds")
     else:
         seed, error = found
         print(f"{name}: buggy version fails on seed {seed}: {type(error).__name__}: {error}")
         print(f"  replay: simloop.run(scenario(BUGGY), seed={seed})")
-    fixed = first_failure(module.scenario, module.FIXED, range(seeds))
+    fixed = first_failure(module.scenario, module.FIXED, range(seeds), strategy)
     print(f"{name}: fixed twin {'passed' if fixed is None else 'FAILED'} {seeds} seeds")
     return 0 if found is not None and fixed is None else 1
 

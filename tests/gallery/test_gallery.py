@@ -37,9 +37,12 @@ def ids(bug: Bug) -> str:
     return bug.label.replace(" ", "_")
 
 
-def run_seed(bug: Bug, implementation: object, seed: int) -> tuple[str | None, str]:
-    """How the scenario ended on `seed` (None: it passed), and the trace digest."""
-    loop = simloop.SimLoop(seed)
+def run_seed(
+    bug: Bug, implementation: object, seed: int, strategy: object = None
+) -> tuple[str | None, str]:
+    """How the scenario ended on `seed` (None: it passed), and the trace
+    digest; with the bug's own strategy (faults on where it needs them)."""
+    loop = simloop.SimLoop(seed, bug.strategy if strategy is None else strategy)
     try:
         run_on(loop, bug.scenario(implementation))
     except (AssertionError, simloop.SimulationError) as error:
@@ -69,6 +72,19 @@ def test_buggy_version_fails_under_some_seed_and_replays_identically(bug: Bug) -
 @pytest.mark.parametrize("bug", GALLERY, ids=ids)
 def test_fixed_twin_passes_every_seed(bug: Bug) -> None:
     failures = [seed for seed in range(FIXED_SEEDS) if run_seed(bug, bug.fixed, seed)[0]]
+    assert failures == []
+
+
+@pytest.mark.parametrize("bug", [bug for bug in GALLERY if bug.faults], ids=ids)
+def test_a_bug_that_needs_faults_passes_the_default_world(bug: Bug) -> None:
+    failures = [seed for seed in range(FIXED_SEEDS) if run_seed(bug, bug.buggy, seed, "random")[0]]
+    assert failures == []
+
+
+def test_the_lease_race_needs_a_loop_stall() -> None:
+    (bug,) = (bug for bug in GALLERY if bug.number == 13)
+    no_stalls = simloop.strategies.Random(stall_rate=0)
+    failures = [seed for seed in range(FIXED_SEEDS) if run_seed(bug, bug.buggy, seed, no_stalls)[0]]
     assert failures == []
 
 
