@@ -289,8 +289,6 @@ SHRINK_BUDGET_OPTION = "--simloop-shrink-budget"
 TRACE_OPTION = "--simloop-trace"
 REPLAY_OPTION = "--simloop-replay"
 
-_ALLOW = "In a strict run, let this test {what} all the same."
-
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "seeds",
@@ -452,7 +450,8 @@ SETTINGS: tuple[Setting, ...] = (
         "allow_unhandled",
         FLAG,
         False,
-        _ALLOW.format(what="let errors reach the exception handler") + " Nor warn.",
+        "Errors that reach the loop's exception handler neither fail this test when it "
+        "is strict nor warn.",
         ini=False,
         marker=True,
     ),
@@ -460,7 +459,7 @@ SETTINGS: tuple[Setting, ...] = (
         "allow_pending",
         FLAG,
         False,
-        _ALLOW.format(what="leave tasks pending") + " Nor warn.",
+        "Tasks still pending when this test returns neither fail it when it is strict nor warn.",
         ini=False,
         marker=True,
     ),
@@ -468,7 +467,7 @@ SETTINGS: tuple[Setting, ...] = (
         "allow_open_transports",
         FLAG,
         False,
-        _ALLOW.format(what="leave transports open") + " Nor warn.",
+        "Transports left open when this test returns neither fail it when it is strict nor warn.",
         ini=False,
         marker=True,
     ),

@@ -115,7 +115,7 @@ def warn(test_id: str, seen: Seen, seeds: int, where: tuple[str, int, str] | Non
             lines.append(f"seed {seed}:")
             lines.extend(_listed(example["unhandled"]))
         lines.append(
-            "Retrieve task exceptions (await the task) to silence this; "
-            "@pytest.mark.simloop(strict=True) makes it a failure."
+            "Handle the error where it happens (await the task, catch it in the callback) "
+            "to silence this; @pytest.mark.simloop(strict=True) makes it a failure."
         )
         emit(SimloopUnhandledErrorWarning(f"{test_id}: " + "\n".join(lines)))

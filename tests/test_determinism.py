@@ -93,6 +93,50 @@ def test_traces_are_identical_across_processes_and_hash_seeds() -> None:
     assert [digest(seed) for seed in range(5)] == first[:5]
 
 
+_NETWORK_SCRIPT = """
+import json, sys
+sys.path.insert(0, {net!r})
+import simloop
+from echo_scenario import Outcome, exchange
+from simloop.run import run_on
+from simloop.strategies import Random
+
+found = []
+for faults in (False, True):
+    for seed in range({seeds}):
+        outcome = Outcome()
+        loop = simloop.SimLoop(seed, Random(faults=faults))
+        run_on(loop, exchange(outcome))
+        found.append([loop.trace_digest(), outcome.complete, outcome.cut_short, outcome.refused])
+print(json.dumps(found))
+"""
+
+
+def test_network_runs_with_and_without_faults_are_identical_across_processes() -> None:
+    """Same seed, same trace and same outcome, in two processes with different
+    hash seeds, on the healthy network and with faults on."""
+    outputs = []
+    for hash_seed in ("1", "2"):
+        script = _NETWORK_SCRIPT.format(net=str(ROOT / "tests" / "net"), seeds=40)
+        outputs.append(
+            json.loads(
+                subprocess.run(
+                    [sys.executable, "-c", script],
+                    env=dict(os.environ, PYTHONHASHSEED=hash_seed),
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    cwd=ROOT,
+                ).stdout
+            )
+        )
+    assert outputs[0] == outputs[1]
+    healthy, faulty = outputs[0][:40], outputs[0][40:]
+    assert all(cut == refused == 0 for _, _, cut, refused in healthy)
+    assert any(cut or refused for _, _, cut, refused in faulty)
+    assert len({digest for digest, *_ in outputs[0]}) == 80
+
+
 def test_taskgroup_cancels_children_in_creation_order_under_fifo() -> None:
     async def main() -> list[int]:
         cancelled: list[int] = []

@@ -235,7 +235,7 @@ def test_an_async_test_without_the_marker_is_left_to_other_plugins(
             pass
         """
     )
-    result = pytester.runpytest("-p", "no:asyncio", "-p", "no:anyio")
+    result = pytester.runpytest("-p", "no:asyncio", "-p", "no:anyio", "-p", "no:aiohttp")
     result.stdout.fnmatch_lines(["*async def functions are not natively supported*"])
 
 

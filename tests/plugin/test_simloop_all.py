@@ -212,3 +212,29 @@ def test_pytest_timeout_ends_the_sweep_not_a_seed(tester: pytest.Pytester) -> No
     assert "seeds of 1000: pytest-timeout's limit of 2 s ran out (every seed that ran passed)" in (
         line
     ), line
+
+
+def test_pytest_aiohttp_client_and_server_fixtures_work(tester: pytest.Pytester) -> None:
+    """pytest-aiohttp's fixtures make a real socket.socket() for the test
+    server: inside the simulation it is a simulated one."""
+    tester.makepyfile(
+        test_app="""
+        import pytest
+        from aiohttp import web
+
+        async def hello(request):
+            return web.Response(text="hello")
+
+        @pytest.mark.asyncio
+        async def test_hello(aiohttp_client):
+            app = web.Application()
+            app.router.add_get("/", hello)
+            client = await aiohttp_client(app)
+            response = await client.get("/")
+            assert response.status == 200
+            assert await response.text() == "hello"
+        """
+    )
+    result = tester.runpytest("-p", "no:cacheprovider", "--simloop-all", "--simloop-seeds=20")
+    result.assert_outcomes(passed=1)
+    assert summary(result)[0].startswith("test_app.py::test_hello: 20 seeds in ")

@@ -110,8 +110,8 @@ def test_an_error_that_reached_the_exception_handler_is_logged_and_a_warning(
             "stock loop does)",
             "  seed 0:",
             "    Exception in callback *: ZeroDivisionError: division by zero",
-            "  Retrieve task exceptions (await the task) to silence this; "
-            "@pytest.mark.simloop(strict=True) makes it a failure.",
+            "  Handle the error where it happens (await the task, catch it in the callback) "
+            "to silence this; @pytest.mark.simloop(strict=True) makes it a failure.",
         ]
     )
 
