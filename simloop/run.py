@@ -149,10 +149,12 @@ def run_on(
                 _note_unhandled(error, loop.unhandled)
             raise
         loop.trace.record("end", "loop", "main returned; cleaning up")
-        findings.pending = describe_pending(loop.pending_tasks())
+        pending = loop.pending_tasks()
+        if pending:
+            findings.pending = describe_pending(pending)
         findings.open_transports = loop.open_transports()
         leftovers = _leftovers(loop, findings, fail_on)
-        finish(loop, failed=leftovers is not None)
+        finish(loop, failed=leftovers is not None, pending=pending)
         findings.unhandled = [_describe_context(context) for context in loop.unhandled]
     finally:
         loop.exit_simulation(final=True)
@@ -193,7 +195,7 @@ def _describe_context(context: dict[str, Any]) -> str:
     return f"{message}: {type(error).__name__}: {error}".splitlines()[0]
 
 
-def finish(loop: SimLoop, *, failed: bool) -> None:
+def finish(loop: SimLoop, *, failed: bool, pending: list[asyncio.Task[Any]] | None = None) -> None:
     """Cancel what is left, shut async generators down, and close `loop`.
 
     After a failure (a deadlock, a limit) the leftovers may never finish:
@@ -203,7 +205,7 @@ def finish(loop: SimLoop, *, failed: bool) -> None:
     # may well break an invariant on their way out).
     loop.stop_monitors()
     try:
-        _cancel_leftovers(loop, failed=failed)
+        _cancel_leftovers(loop, failed=failed, pending=pending)
         # Most runs leave no async generator alive: then there is nothing to
         # shut down, and a run of the loop just to learn that costs about 7%
         # of a small test's run.
@@ -224,8 +226,12 @@ def finish(loop: SimLoop, *, failed: bool) -> None:
         loop.close()
 
 
-def _cancel_leftovers(loop: SimLoop, *, failed: bool) -> None:
-    pending = loop.pending_tasks()
+def _cancel_leftovers(
+    loop: SimLoop, *, failed: bool, pending: list[asyncio.Task[Any]] | None = None
+) -> None:
+    """Cancel and await what is left (`pending`: the tasks left, if known)."""
+    if pending is None:
+        pending = loop.pending_tasks()
     if not pending:
         return
     for task in pending:

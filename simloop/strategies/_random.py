@@ -63,6 +63,8 @@ class Profile:
     stall_rate: float = 0.0
     #: faults on: executor jobs may also take 0.1-2 s
     faults: bool = False
+    #: a uniform draw in [0, 1) that places the first loop stall
+    first_stall: float = 0.0
 
     def describe(self) -> str:
         parts = [f"tasks reordered in {self.reorder_rate:.0%} of iterations", "timer ties shuffled"]
@@ -173,12 +175,17 @@ class Random(Strategy):
 
     def profile(self, streams: Streams) -> Profile:
         """This seed's swarm profile (arguments given to the strategy win)."""
-        # A handful of draws: taken from the bits of derived seeds rather
+        # A handful of draws: taken from the bits of one derived seed rather
         # than a Mersenne Twister stream, whose seeding costs more than a run.
-        words = [derive_seed(streams.seed, "swarm"), derive_seed(streams.seed, "swarm 2")]
+        # Five draws of 8 bits each (a bias of at most 1/256 between options),
+        # and the top 24 bits place the first loop stall.
+        word = derive_seed(streams.seed, "swarm")
+        bits = word & ((1 << 40) - 1)
+        first_stall = (word >> 40) / float(1 << 24)
 
-        def draw(options: tuple[float, ...], word: int = 0) -> float:
-            words[word], index = divmod(words[word], 1 << 12)
+        def draw(options: tuple[float, ...]) -> float:
+            nonlocal bits
+            bits, index = divmod(bits, 1 << 8)
             return options[index % len(options)]
 
         return Profile(
@@ -188,8 +195,9 @@ class Random(Strategy):
             thread_max_delay=(
                 draw(_THREAD_MAX_DELAYS) if self.thread_max_delay is None else self.thread_max_delay
             ),
-            stall_rate=draw(_STALL_RATES, 1) if self.stall_rate is None else self.stall_rate,
+            stall_rate=draw(_STALL_RATES) if self.stall_rate is None else self.stall_rate,
             faults=self.faults,
+            first_stall=first_stall,
         )
 
     def schedule(self, seed: int, streams: Streams) -> Schedule:
@@ -333,12 +341,14 @@ class RandomSchedule(Schedule):
                 costs = [most * draw() if draw() < rate else 0.0 for _ in range(block)]
         if stall_rate:
             # Stalls come from a stream of their own: the CPU costs above are
-            # the same with stalls on or off.
-            rng = self._stall_rng
+            # the same with stalls on or off. Most runs end before their
+            # first stall: its position comes from a derived seed, and the
+            # stream (costly to seed) is made only when a stall happens.
             index = self._next_stall
             if index < 0:
-                index = _gap(rng, stall_rate)
+                index = int(math.log(1.0 - profile.first_stall) / math.log(1.0 - stall_rate))
             while index < block:
+                rng = self._stall_rng
                 costs[index] += _log_uniform(rng, STALL_MIN, STALL_MAX)
                 index += 1 + _gap(rng, stall_rate)
             self._next_stall = index - block

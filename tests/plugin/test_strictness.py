@@ -49,7 +49,7 @@ def test_a_deadlock_fails_with_every_blocked_task(tester: pytest.Pytester) -> No
         [
             "simloop.Deadlock: deadlock: nothing can run and no timer is pending, so no task "
             "below can ever make progress",
-            "  at virtual time t=0.000000s after * callbacks (seed *, strategy random)",
+            "  at virtual time t=0.0000*s after * callbacks (seed *, strategy random)",
             "  3 unfinished task(s):",
             "    main (*) at test_strict.py:* in test_it, awaiting TaskGroup.__aexit__()",
             "    first (*) at test_strict.py:* in test_it.<locals>.first, awaiting Event.wait()",
