@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import simloop
 from bench.bugfinding import parse_strategy
 from examples.gallery import bugs
-from simloop.run import run_on
+from simloop._run import run_on
 
 
 class WatchedLoop(simloop.SimLoop):

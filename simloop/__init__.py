@@ -41,9 +41,9 @@ from ._monitors import (
     invariant,
 )
 from ._probes import buggify, sometimes
+from ._run import EventLoopPolicy, Findings, run, run_on
 from ._shrink import ShrinkResult, failure_signature, shrink
 from .net import Network, network
-from .run import EventLoopPolicy, run
 from .strategies import ChoiceLog, Strategy
 
 __version__ = "0.1.0"
@@ -56,6 +56,7 @@ __all__ = [
     "Deadlock",
     "EventLoopPolicy",
     "Explanation",
+    "Findings",
     "InvariantViolation",
     "Leftovers",
     "Livelock",
@@ -81,6 +82,7 @@ __all__ = [
     "net",
     "network",
     "run",
+    "run_on",
     "shrink",
     "sometimes",
     "strategies",

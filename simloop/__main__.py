@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from ._explain import explain, replay_recorded
+from ._run import run
 from ._timeline import format_timeline, write_exports
-from .run import run
 from .strategies import NETWORK_KINDS, STRATEGIES, ChoiceLog, Random, Strategy
 
 Main = Callable[[], Coroutine[Any, Any, Any]]

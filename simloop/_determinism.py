@@ -31,13 +31,29 @@ import random as _random_module
 import threading
 import time as _time_module
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import _imports
 from .strategies import derive_seed
 
 if TYPE_CHECKING:
-    from ._loop import SimLoop
+    import random
+
+
+class Simulated(Protocol):
+    """What this module needs of the loop whose simulation runs (a `CoreLoop`)."""
+
+    seed: int
+    strategy: Any
+    _now: float
+    _start: float
+    _loops_made: int
+
+    @property
+    def _entropy(self) -> random.Random: ...
+
+    def _sleep_blocking(self, seconds: float) -> None: ...
+
 
 #: Wall-clock time (seconds since the Unix epoch) at virtual time zero:
 #: 2026-01-01T00:00:00Z. Fixed so that timestamps in traces read the same everywhere.
@@ -57,13 +73,14 @@ _get_ident = threading.get_ident
 
 _lock = threading.Lock()
 #: the loop whose patches are installed, if any (one simulation per process at a time)
-_active: SimLoop | None = None
+_active: Simulated | None = None
 #: threads that see the simulation's clock: the loop's thread and its executor jobs
 _sim_threads: set[int] = set()
 
 
-def active_loop() -> SimLoop | None:
-    """The simulation running in this process, if any."""
+def active_loop() -> Simulated | None:
+    """The simulation running in this process, if any (`simloop._core.active_loop`
+    gives it as the loop it is)."""
     return _active
 
 
@@ -200,7 +217,8 @@ def _patched_new_event_loop() -> asyncio.AbstractEventLoop:
         return _real_new_event_loop()
     loop._loops_made += 1
     seed = derive_seed(loop.seed, f"new event loop {loop._loops_made}") >> 1
-    return type(loop)(seed, loop.strategy)
+    made: asyncio.AbstractEventLoop = type(loop)(seed, loop.strategy)  # type: ignore[call-arg, assignment]
+    return made
 
 
 _TIME_PATCHES: dict[str, Callable[..., Any]] = {
@@ -235,7 +253,7 @@ class ProcessState:
         self._gc_was_enabled = False
         self._depth = 0
 
-    def enter(self, loop: SimLoop) -> None:
+    def enter(self, loop: Simulated) -> None:
         global _active
         if self._depth:
             self._depth += 1
@@ -299,12 +317,10 @@ class ProcessState:
     def entered(self) -> bool:
         return self._depth > 0
 
-    def add_thread(self, ident: int) -> None:
-        """Let a simulated executor job's thread see the simulation's clock."""
-        _sim_threads.add(ident)
-
-    def remove_thread(self, ident: int) -> None:
-        _sim_threads.discard(ident)
+    @property
+    def depth(self) -> int:
+        """How many `enter` calls are not yet undone."""
+        return self._depth
 
 
 class _RealTime:
@@ -318,6 +334,15 @@ class _RealTime:
 
 
 _REAL_TIME = _RealTime
+
+
+def add_thread(ident: int) -> None:
+    """Let a simulated executor job's thread see the simulation's clock."""
+    _sim_threads.add(ident)
+
+
+def remove_thread(ident: int) -> None:
+    _sim_threads.discard(ident)
 
 
 def real_monotonic() -> float:

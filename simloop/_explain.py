@@ -8,8 +8,8 @@ from typing import Any
 
 from ._depends import depends_on_line
 from ._loop import SimLoop
+from ._run import STRICT, run_on
 from ._shrink import ShrinkResult, describe, shrink
-from .run import STRICT, run_on
 from .strategies import ChoiceLog, Replay, Strategy
 
 

@@ -18,14 +18,11 @@ so a run with monitors takes the same schedule as one without.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from . import _determinism
+from ._core import CoreLoop, active_loop
+from ._determinism import in_simulation
 from ._errors import SimulationError
 from ._validate import integer_at_least, positive_number
-
-if TYPE_CHECKING:
-    from ._loop import SimLoop
 
 Check = Callable[[], object]
 
@@ -49,7 +46,7 @@ class Monitor:
     #: False once the monitor has nothing left to check
     active: bool = True
 
-    def after_step(self, loop: SimLoop) -> None:
+    def after_step(self, loop: CoreLoop) -> None:
         raise NotImplementedError
 
 
@@ -60,7 +57,7 @@ class Invariant(Monitor):
         self.every = every
         self._countdown = every
 
-    def after_step(self, loop: SimLoop) -> None:
+    def after_step(self, loop: CoreLoop) -> None:
         self._countdown -= 1
         if self._countdown:
             return
@@ -76,7 +73,7 @@ class Invariant(Monitor):
 
 
 class Eventually(Monitor):
-    def __init__(self, loop: SimLoop, check: Check, name: str, within: float) -> None:
+    def __init__(self, loop: CoreLoop, check: Check, name: str, within: float) -> None:
         self.check = check
         self.name = name
         self.within = within
@@ -84,13 +81,13 @@ class Eventually(Monitor):
         self.held = False
         self._deadline = loop.call_at(loop.time() + within, self._expired, loop)
 
-    def after_step(self, loop: SimLoop) -> None:
+    def after_step(self, loop: CoreLoop) -> None:
         if self.check():
             self.held = True
             self.active = False
             self._deadline.cancel()
 
-    def _expired(self, loop: SimLoop) -> None:
+    def _expired(self, loop: CoreLoop) -> None:
         if self.held or self.check():
             self.held = True
             self.active = False
@@ -102,9 +99,9 @@ class Eventually(Monitor):
         )
 
 
-def _running_loop(what: str) -> SimLoop:
-    loop = _determinism.active_loop()
-    if loop is None or not _determinism.in_simulation():
+def _running_loop(what: str) -> CoreLoop:
+    loop = active_loop()
+    if loop is None or not in_simulation():
         raise RuntimeError(
             f"simloop.{what}() must be called inside a simulation "
             "(from the simulated program, or a simloop test)"
@@ -151,7 +148,7 @@ def converge(
     convergence = Convergence()
 
     def heal() -> None:
-        loop.network.stop_faults()
+        loop.stop_faults()
         convergence.healed = True
         watch = convergence._watch = Eventually(loop, check, f"{label} (after the heal)", deadline)
         loop.add_monitor(watch)

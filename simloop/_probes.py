@@ -17,7 +17,8 @@ from __future__ import annotations
 import sys
 from typing import TypeVar
 
-from . import _determinism
+from ._core import active_loop
+from ._determinism import in_simulation
 from ._validate import in_range
 
 _T = TypeVar("_T")
@@ -40,8 +41,8 @@ def buggify(probability: float | None = None) -> bool:
     """
     if probability is not None:
         in_range("probability", probability, 0.0, 1.0)
-    loop = _determinism.active_loop()
-    if loop is None or not _determinism.in_simulation():
+    loop = active_loop()
+    if loop is None or not in_simulation():
         return False
     return loop.choices.buggify(_call_site(1), probability)
 
@@ -50,8 +51,8 @@ def sometimes(condition: _T, name: str) -> _T:
     """Record that `condition` held (if it does) in this run, under `name`;
     returns `condition` unchanged, so it can wrap an expression. A no-op
     outside a simulation."""
-    loop = _determinism.active_loop()
-    if loop is not None and _determinism.in_simulation():
+    loop = active_loop()
+    if loop is not None and in_simulation():
         seen = loop.sometimes
         seen[name] = seen.get(name, False) or bool(condition)
     return condition

@@ -33,13 +33,28 @@ import threading
 import traceback
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import _determinism
 from ._errors import SimulationError
 
 if TYPE_CHECKING:
-    from ._loop import SimLoop
+    from asyncio import Future, TimerHandle
+
+    from ._choices import Choices
+
+
+class JobLoop(Protocol):
+    """What a thread pool needs of its loop (a `simloop._core.CoreLoop`)."""
+
+    seed: int
+    choices: Choices
+
+    def time(self) -> float: ...
+    def call_soon(self, callback: Callable[..., object], *args: Any) -> Any: ...
+    def call_at(self, when: float, callback: Callable[..., object], *args: Any) -> TimerHandle: ...
+    def create_future(self) -> Future[Any]: ...
+
 
 #: Real seconds a job may hold the baton before the run fails as stuck.
 WATCHDOG_SECONDS = 30.0
@@ -130,7 +145,7 @@ def job_label(function: Callable[..., Any]) -> str:
 class ThreadPool:
     """The simulated executor of one loop: starts, resumes and delivers jobs."""
 
-    def __init__(self, loop: SimLoop) -> None:
+    def __init__(self, loop: JobLoop) -> None:
         self.loop = loop
         #: the baton comes back to the loop through this lock
         self._loop_turn = threading.Lock()
@@ -146,7 +161,7 @@ class ThreadPool:
         job = Job(self, function, args)
         self.jobs.append(job)
         duration = self.loop.choices.thread_delay(job.label)
-        job.ready_at = self.loop._now + duration
+        job.ready_at = self.loop.time() + duration
         # A worker thread starts at once on the stock loop; the next iteration here.
         self.loop.call_soon(self._start, job)
         return job.future
@@ -182,7 +197,7 @@ class ThreadPool:
     def _finished(self, job: Job) -> None:
         if self._closing:
             return
-        self.loop.call_at(max(job.ready_at, self.loop._now), self._deliver, job)
+        self.loop.call_at(max(job.ready_at, self.loop.time()), self._deliver, job)
 
     def _deliver(self, job: Job) -> None:
         future = job.future
@@ -247,7 +262,7 @@ class ThreadPool:
 
     def sleep(self, job: Job, seconds: float) -> None:
         loop = self.loop
-        job.wake_handle = loop.call_at(loop._now + seconds, self.resume, job, None)
+        job.wake_handle = loop.call_at(loop.time() + seconds, self.resume, job, None)
         self.park(job, f"time.sleep({seconds:g})")
 
     def wait_condition(
@@ -257,7 +272,7 @@ class ThreadPool:
         waiters.append(job)
         loop = self.loop
         if timeout is not None:
-            job.wake_handle = loop.call_at(loop._now + max(timeout, 0.0), self.resume, job, False)
+            job.wake_handle = loop.call_at(loop.time() + max(timeout, 0.0), self.resume, job, False)
         try:
             notified = self.park(job, f"{type(condition).__name__}.wait()")
         finally:
@@ -301,7 +316,7 @@ class _Worker:
             worker = cls()
         worker._job = job
         job.thread_ident = worker._thread.ident or 0
-        job.pool.loop._process_state.add_thread(job.thread_ident)
+        _determinism.add_thread(job.thread_ident)
         worker._go.release()
 
     def _serve(self) -> None:
@@ -330,7 +345,7 @@ class _Worker:
             job.function = _done
             job.args = ()
             job.state = "done"
-            job.pool.loop._process_state.remove_thread(job.thread_ident)
+            _determinism.remove_thread(job.thread_ident)
 
 
 def _done() -> None:  # pragma: no cover - placeholder for a finished job's function
@@ -360,9 +375,9 @@ def _sim_wait(self: threading.Condition, timeout: float | None = None) -> bool:
 def _sim_notify(self: threading.Condition, n: int = 1) -> None:
     real_waiters = len(self._waiters)  # type: ignore[attr-defined]
     _real_notify(self, n)
-    loop = _determinism.active_loop()
-    if loop is not None and n > real_waiters and _determinism.in_simulation():
-        loop._threads.notify(self, n - real_waiters)
+    pool = getattr(_determinism.active_loop(), "_thread_pool", None)
+    if pool is not None and n > real_waiters and _determinism.in_simulation():
+        pool.notify(self, n - real_waiters)
 
 
 def _sim_notify_all(self: threading.Condition) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import simloop
-from simloop.run import run_on
+from simloop._run import run_on
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -98,7 +98,7 @@ import json, sys
 sys.path.insert(0, {net!r})
 import simloop
 from echo_scenario import Outcome, exchange
-from simloop.run import run_on
+from simloop._run import run_on
 from simloop.strategies import Random
 
 found = []

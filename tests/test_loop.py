@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import simloop
-from simloop.run import run_on
+from simloop._run import run_on
 from simloop.strategies import Fifo, Random
 
 

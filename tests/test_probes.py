@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 import simloop
-from simloop.run import run_on
+from simloop._run import run_on
 
 
 async def retries_on_flaky_send() -> dict[str, int]:

@@ -10,7 +10,7 @@ import pytest
 
 import simloop
 from simloop._trace import first_divergence
-from simloop.run import OPEN_TRANSPORTS, PENDING, run_on
+from simloop._run import OPEN_TRANSPORTS, PENDING, run_on
 from simloop.strategies import derive_seed
 
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 import simloop
-from simloop.run import STRICT, run_on
+from simloop._run import STRICT, run_on
 from simloop.strategies import Random, Replay
 
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 import simloop
-from simloop.run import run_on
+from simloop._run import run_on
 from simloop.strategies import PCT, ChoiceLog, Random, Replay
 
 

@@ -14,7 +14,7 @@ from simloop._timeline import (
     html_timeline,
     write_exports,
 )
-from simloop.run import run_on
+from simloop._run import run_on
 from simloop.strategies import Random
 
 HOSTILE = "<script>alert('owned')</script>"

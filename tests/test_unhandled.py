@@ -159,7 +159,7 @@ def test_policy_rejects_bad_options_at_once() -> None:
 
 
 def test_a_recorded_run_marks_where_an_error_reached_the_exception_handler() -> None:
-    from simloop.run import STRICT, run_on
+    from simloop._run import STRICT, run_on
 
     async def main() -> None:
         await asyncio.sleep(0.5)

@@ -58,7 +58,7 @@ def measure() -> dict[str, list[str]]:
     try:
         from simloop._run import run_on
     except ImportError:  # before simloop.run became simloop._run
-        from simloop.run import run_on  # type: ignore[no-redef]
+        from simloop._run import run_on  # type: ignore[no-redef]
 
     found: dict[str, list[str]] = {}
     for name, make, strategy in scenarios():

@@ -17,13 +17,12 @@ from __future__ import annotations
 import contextlib
 import socket
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .._determinism import active_loop, in_simulation
+from .._core import active_loop
+from .._determinism import in_simulation
 from .._errors import RealIOError
-
-if TYPE_CHECKING:
-    from ._loop_api import NetworkLoop
+from ._network import Network
 
 _real_socket_new = socket.socket.__new__
 _LOOKUPS = ("getaddrinfo", "getnameinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr")
@@ -68,7 +67,8 @@ def _simulated_socket_new(
             f"socket.socket({family!r}, {type!r})",
             "only TCP and UDP over IPv4 and IPv6 are simulated",
         )
-    return loop.network.socket(
+    network: Network = getattr(loop, "network")  # noqa: B009 - a SimLoop's, typed here
+    return network.socket(
         socket.AF_INET if family == -1 else family,
         socket.SOCK_STREAM if type == -1 else type,
         max(proto, 0),
@@ -121,15 +121,26 @@ def _guarded_descriptor(name: str) -> Callable[..., Any]:
 _guarded_descriptors = {name: _guarded_descriptor(name) for name in _DESCRIPTORS}
 
 
-@contextlib.contextmanager
-def guard_real_network(loop: NetworkLoop) -> Iterator[None]:
-    """Simulate sockets the program makes, and refuse real DNS, while `loop` runs."""
+def install_guard() -> None:
+    """Simulate the sockets the program makes, and refuse real DNS and real
+    descriptors, until `remove_guard` (a loop holds it while it runs)."""
     socket.socket.__new__ = _simulated_socket_new  # type: ignore[assignment]
     for name, guarded in (*_guarded_lookups.items(), *_guarded_descriptors.items()):
         setattr(socket, name, guarded)
+
+
+def remove_guard() -> None:
+    for name, real in (*_real_lookups.items(), *_real_descriptors.items()):
+        setattr(socket, name, real)
+    with contextlib.suppress(AttributeError):
+        del socket.socket.__new__  # back to _socket.socket's own
+
+
+@contextlib.contextmanager
+def guard_real_network() -> Iterator[None]:
+    """`install_guard` for the length of a block."""
+    install_guard()
     try:
         yield
     finally:
-        for name, real in (*_real_lookups.items(), *_real_descriptors.items()):
-            setattr(socket, name, real)
-        del socket.socket.__new__  # back to _socket.socket's own
+        remove_guard()

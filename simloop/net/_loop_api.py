@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._errors import RealIOError
 from ._addresses import SockAddr, check_sockaddr, connect_failed, sockaddr
-from ._guard import guard_real_network
+from ._guard import install_guard, remove_guard
 from ._network import Network
 from ._resolver import AddrInfo, name_info, numeric_info, resolve
 from ._server import SimServer
@@ -29,7 +29,7 @@ from ._transport import TcpTransport
 from ._udp import UdpTransport
 
 if TYPE_CHECKING:
-    from .._loop import SimLoop
+    from .._core import CoreLoop
 
 
 def _set_result_unless_done(future: asyncio.Future[None]) -> None:
@@ -53,7 +53,8 @@ class NetworkLoop:
         return network
 
     @property
-    def _sim(self) -> SimLoop:
+    def _sim(self) -> CoreLoop:
+        """This loop as the core it is mixed into (`simloop.SimLoop`)."""
         return self  # type: ignore[return-value]
 
     def open_transports(self) -> list[str]:
@@ -62,9 +63,28 @@ class NetworkLoop:
             return []
         return self._network.open_resources()
 
-    def run_forever(self) -> None:
-        with guard_real_network(self):
-            super().run_forever()  # type: ignore[misc]
+    # -- the core's extension points ---------------------------------------
+
+    def take_over_process(self) -> None:
+        super().take_over_process()  # type: ignore[misc]
+        install_guard()
+
+    def give_back_process(self) -> None:
+        remove_guard()
+        super().give_back_process()  # type: ignore[misc]
+
+    def stop_faults(self) -> None:
+        """Heal every partition, lift every clog and stop the strategy's faults
+        (`Network.stop_faults`)."""
+        self.network.stop_faults()
+
+    def close(self) -> None:
+        # The simulated world ends before the loop does: every transport,
+        # server and socket still open is aborted (as a process exiting would).
+        sim = self._sim
+        if self._network is not None and not sim.is_closed() and not sim.is_running():
+            self._network.tear_down()
+        super().close()  # type: ignore[misc]
 
     # -- the resolver ------------------------------------------------------
 

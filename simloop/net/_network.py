@@ -35,7 +35,7 @@ from ._addresses import (
 )
 
 if TYPE_CHECKING:
-    from .._loop import SimLoop
+    from .._core import CoreLoop
     from ._socket import SimSocket
     from ._tcp import Connection, Listener
     from ._udp import UdpEndpoint
@@ -149,7 +149,7 @@ class Network:
     `reset`; strategies draw them (see `simloop.strategies.NetworkProfile`).
     """
 
-    def __init__(self, loop: SimLoop) -> None:
+    def __init__(self, loop: CoreLoop) -> None:
         self.loop = loop
         self.choices = loop.choices
         self.choices.network_used = True
@@ -394,7 +394,7 @@ class Network:
         """Whether the strategy's faults may strike now (inside a fault episode)."""
         if not self.injects_faults:
             return False
-        now = self.loop._now
+        now = self.loop.time()
         return any(start <= now < end for start, end in self._episodes)
 
     def stop_faults(self) -> None:
@@ -402,7 +402,7 @@ class Network:
         strategy's partition and stop it injecting faults from now on (what
         was already delayed still arrives when its delay ends). The network
         may still be slow; it no longer loses, refuses or cuts anything."""
-        now = self.loop._now
+        now = self.loop.time()
         self.heal()
         for host in self.hosts.values():
             host.clogged_until = min(host.clogged_until, now)
@@ -438,7 +438,7 @@ class Network:
         time) or (PARTITIONED, time it heals, or 0 until a test heals it)."""
         if link.partitioned:
             return PARTITIONED, 0.0
-        now = self.loop._now
+        now = self.loop.time()
         opens = now
         source, destination = link.source, link.destination
         clogged = max(link.clogged_until, source.clogged_until, destination.clogged_until)
@@ -481,14 +481,14 @@ class Network:
         `start` (now by default), as the strategy draws it."""
         # A delay steered onto a deadline lands on it exactly: in floating
         # point, now + (deadline - now) == deadline.
-        return (self.loop._now if start is None else start) + self.choices.delivery(
+        return (self.loop.time() if start is None else start) + self.choices.delivery(
             kind, what, self.pending_delays
         )
 
     def pending_delays(self) -> list[float]:
         """Seconds from now to the deadlines of the program's pending timers
         (the network's own deliveries left out), soonest first."""
-        now = self.loop._now
+        now = self.loop.time()
         delays: list[float] = []
         for handle in self.loop.pending_timers():
             owner = getattr(getattr(handle, "_callback", None), "__self__", None)

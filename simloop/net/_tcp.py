@@ -103,7 +103,7 @@ class Pipe:
     def arrive(self) -> None:
         """A delivery timer: hand everything due by now to the target, in order."""
         queue = self.queue
-        horizon = self.loop._now + _DUE
+        horizon = self.loop.time() + _DUE
         data = None
         target = self.target
         while queue and queue[0][0] <= horizon:

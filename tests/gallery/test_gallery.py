@@ -14,7 +14,7 @@ import pytest
 import simloop
 from examples.gallery import Bug, bugs
 from examples.gallery import bug_09_stream_drain_concurrent as drain_bug
-from simloop.run import run_on
+from simloop._run import run_on
 
 GALLERY = bugs()
 NETWORKED = [bug for bug in GALLERY if bug.needs_network]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import simloop
-from simloop.run import run_on
+from simloop._run import run_on
 
 CONNECTIONS = 3
 WRITES = 40

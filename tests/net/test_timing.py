@@ -51,7 +51,7 @@ def _healthy(seed: int) -> Any:
 
 
 def _run(loop: simloop.SimLoop, main: Any) -> Any:
-    from simloop.run import run_on
+    from simloop._run import run_on
 
     return run_on(loop, main)
 
@@ -202,7 +202,7 @@ import sys
 sys.path.insert(0, {here!r})
 import simloop
 from echo_scenario import exchange, Outcome
-from simloop.run import run_on
+from simloop._run import run_on
 for seed in range(30):
     loop = simloop.SimLoop(seed=seed)
     run_on(loop, exchange(Outcome()))

@@ -11,7 +11,7 @@ from collections.abc import Collection, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from ._determinism import active_loop
+from ._core import active_loop
 from ._errors import Leftovers, SimulationError, UnhandledError
 from ._loop import DEFAULT_STEP_LIMIT, DEFAULT_TIME_LIMIT, SimLoop, check_seed
 from ._tasks import describe_pending, is_coroutine_like
