@@ -1,7 +1,7 @@
 """One seed of one test, run as one fresh simulation, and what it showed.
 
 The test (with its deferred async fixtures set up and torn down around it)
-runs as the main coroutine of `simloop.run.run_on`, which fails the run on a
+runs as the main coroutine of `simloop.run_on`, which fails the run on a
 deadlock, a livelock, an error that reached the loop's exception handler, and
 (as asked here) tasks still pending or transports still open when the test
 returned. The plugin only decides which of these the test opted out of.
@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 import simloop
+from simloop._run import OPEN_TRANSPORTS, PENDING, STRICT, UNHANDLED, Findings, run_on
 from simloop._trace import Decision, Trace, first_divergence, without_addresses
-from simloop.run import OPEN_TRANSPORTS, PENDING, STRICT, UNHANDLED, Findings, run_on
 from simloop.strategies import ChoiceLog, Strategy
 
 from ._fixtures import FixtureRun

@@ -8,8 +8,8 @@ from typing import Any
 
 import simloop
 from examples.properties import cache_update, replicated_register, worker_pool
-from simloop.check import NotLinearizable
 from simloop._run import run_on
+from simloop.check import NotLinearizable
 from simloop.strategies import InjectCancellation, Strategy
 
 Scenario = Callable[[], Coroutine[Any, Any, None]]

@@ -9,8 +9,8 @@ import random
 import pytest
 
 import simloop
-from simloop._trace import first_divergence
 from simloop._run import OPEN_TRANSPORTS, PENDING, run_on
+from simloop._trace import first_divergence
 from simloop.strategies import derive_seed
 
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import simloop
+from simloop._run import run_on
 from simloop._timeline import (
     DETAIL_LIMIT,
     chrome_trace,
@@ -14,7 +15,6 @@ from simloop._timeline import (
     html_timeline,
     write_exports,
 )
-from simloop._run import run_on
 from simloop.strategies import Random
 
 HOSTILE = "<script>alert('owned')</script>"
