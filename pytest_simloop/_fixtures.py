@@ -20,6 +20,17 @@ import pytest
 
 _order = itertools.count()
 
+ASYNC_FIXTURE_SCOPE = """\
+simloop runs the async fixtures of a simloop test on each seed's own loop, once \
+per seed, so they must be function-scoped; {name!r} has scope {scope!r}. Make it \
+function-scoped, or make it a plain (sync) fixture.\
+"""
+SYNC_NEEDS_ASYNC = """\
+sync fixture {fixture!r} needs async fixture {needs!r}, but pytest sets a sync \
+fixture up once per test while a simloop test's async fixtures are set up in each \
+seed's simulation. Make {fixture!r} an async fixture.\
+"""
+
 
 class DeferredFixture:
     """An async fixture that each simulation sets up for itself."""
@@ -83,8 +94,6 @@ def check_sync_arguments(
 ) -> None:
     """Fail a sync fixture that needs an async one: pytest sets it up once,
     while the async fixture exists only inside each seed's simulation."""
-    from ._options import SYNC_NEEDS_ASYNC
-
     for name in fixturedef.argnames:
         if isinstance(request.getfixturevalue(name), DeferredFixture):
             pytest.fail(
@@ -93,8 +102,6 @@ def check_sync_arguments(
 
 
 def _scope_error(name: str, scope: str) -> str:
-    from ._options import ASYNC_FIXTURE_SCOPE
-
     return ASYNC_FIXTURE_SCOPE.format(name=name, scope=scope)
 
 

@@ -11,38 +11,19 @@ example, which runs as its own simulation.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from ._fixtures import check_scopes
+from ._stash import is_hypothesis_test
 from ._xdist import PART_ARGUMENT
-
-#: where a test's settings and its sweep's result are kept
-SETTINGS = pytest.StashKey[Any]()
-RESULT = pytest.StashKey[Any]()
-RUN_OPTIONS = pytest.StashKey[Any]()
-MEMORY = pytest.StashKey[Any]()
-
-
-def is_hypothesis_test(function: object) -> bool:
-    return bool(getattr(function, "is_hypothesis_test", False)) and hasattr(function, "hypothesis")
-
-
-def is_simloop_candidate(function: object) -> bool:
-    """An async test function, or a Hypothesis test of one."""
-    if is_hypothesis_test(function):
-        inner = function.hypothesis.inner_test  # type: ignore[attr-defined]
-        inner = getattr(inner, "_simloop_original", inner)
-        return inspect.iscoroutinefunction(inner)
-    return inspect.iscoroutinefunction(function)
 
 
 def _adopt_hypothesis(test: Any) -> None:
     """Make Hypothesis call simloop for each example (once per function)."""
-    from ._sweep import run_hypothesis_example
+    from ._sweep import run_hypothesis_example  # the sweep is the layer above: lazily
 
     handle = test.hypothesis
     original = handle.inner_test

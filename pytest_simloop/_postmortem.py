@@ -13,8 +13,7 @@ recording, so `describe` can say in words what it does differently.
 from __future__ import annotations
 
 import dataclasses
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,19 +21,18 @@ from typing import TYPE_CHECKING
 import pytest
 
 from simloop._depends import depends_on_line
-from simloop._shrink import describe, failure_signature, shrink
+from simloop._minimize import SHRINK_SECONDS, Minimized, cpu_costs, deviation_count, minimize
+from simloop._shrink import failure_signature
 from simloop._timeline import format_timeline, write_exports
-from simloop._trace import Event
+from simloop._trace import Decision, Event
 from simloop.strategies import ChoiceLog, Replay, Strategy
 
 from ._runner import SimRun, Simulation
 from ._schedules import file_stem, save_schedule, schedules_dir
 
 if TYPE_CHECKING:
-    from ._report import Progress
+    from ._progress import Progress
 
-#: wall-clock seconds shrinking may take, whatever its budget of replays
-SHRINK_SECONDS = 30.0
 #: events shown in a failure report's timeline
 TIMELINE_EVENTS = 30
 #: where a report's timeline stops
@@ -59,28 +57,6 @@ save it there)\
 
 
 @dataclass
-class Shrunk:
-    """The simplest failing schedule that shrinking found."""
-
-    log: ChoiceLog
-    deviations_before: int
-    deviations_after: int
-    #: replays spent (the recording runs not counted)
-    replays: int
-    #: what it does differently from FIFO, one line each
-    lines: list[str]
-    #: replays and wall-clock seconds shrinking was allowed
-    budget: int = 0
-    seconds: float = SHRINK_SECONDS
-    #: what ran out before the schedule was minimal: "replays", "time" or None
-    ran_out: str | None = None
-    #: the describing replay did not fail the same way
-    flaky: bool = False
-    #: what the simplest schedule depends on, as report lines
-    depends: list[str] = field(default_factory=list)
-
-
-@dataclass
 class Postmortem:
     """What a second look at a failing seed showed."""
 
@@ -88,7 +64,7 @@ class Postmortem:
     timeline: list[str] = field(default_factory=list)
     #: things the report must say (a seed that did not fail again, ...)
     notes: list[str] = field(default_factory=list)
-    shrunk: Shrunk | None = None
+    shrunk: Minimized | None = None
     #: why the schedule was not shrunk (None when it was, or had nothing to shrink)
     not_shrunk: str | None = None
     #: callbacks that spent virtual CPU time (deviations the trace does not list)
@@ -101,34 +77,6 @@ class Postmortem:
     trace_files: list[Path] = field(default_factory=list)
     #: what the (simplest) failing schedule depends on, as report lines
     depends: list[str] = field(default_factory=list)
-
-
-class _Trials:
-    """Shrinking's trial runs, within a wall-clock budget: once it is spent,
-    every further trial passes without running, so `shrink` keeps what it has."""
-
-    def __init__(
-        self,
-        run: Callable[[Strategy], SimRun],
-        seconds: float,
-        progress: Progress | None,
-    ) -> None:
-        self._run = run
-        self._deadline = time.perf_counter() + seconds
-        self._progress = progress
-        self.ran = 0
-        self.out_of_time = False
-
-    def __call__(self, strategy: Strategy) -> tuple[BaseException | None, ChoiceLog]:
-        if self.out_of_time or time.perf_counter() >= self._deadline:
-            self.out_of_time = True
-            return None, ChoiceLog()
-        self.ran += 1
-        if self._progress is not None:
-            self._progress.status(f"shrinking the failing schedule, {self.ran} replays")
-        run = self._run(strategy)
-        assert run.choice_log is not None
-        return run.error, run.choice_log
 
 
 def until_failure(events: Sequence[Event]) -> tuple[Sequence[Event], str]:
@@ -258,45 +206,35 @@ def _shrink(
     recorded: SimRun,
     progress: Progress | None,
     seconds: float = SHRINK_SECONDS,
-) -> Shrunk:
+) -> Minimized:
     assert run.call is not None
     assert recorded.error is not None
     make_test, values = run.call
     assert recorded.choice_log is not None
-    budget = simulation.settings.shrink_budget
 
-    def trial(strategy: Strategy) -> SimRun:
-        return simulation.rerun(seed, make_test, values, strategy=strategy, log_choices=True)
+    def trial(strategy: Strategy) -> tuple[BaseException | None, ChoiceLog]:
+        rerun = simulation.rerun(seed, make_test, values, strategy=strategy, log_choices=True)
+        assert rerun.choice_log is not None
+        return rerun.error, rerun.choice_log
 
-    trials = _Trials(trial, seconds, progress)
-    result = shrink(trials, recorded.choice_log, recorded.error, budget=budget)
-    simplest = simulation.rerun(seed, make_test, values, strategy=Replay(result.log), record=True)
-    ran_out = None
-    if trials.out_of_time:
-        ran_out = "time"
-    elif result.budget_exhausted:
-        ran_out = "replays"
-    flaky = simplest.error is None or not (
-        failure_signature(simplest.error) & failure_signature(result.failure)
-    )
-    return Shrunk(
-        log=result.log,
-        deviations_before=recorded.deviation_count + cpu_costs(recorded.choice_log),
-        deviations_after=simplest.deviation_count + cpu_costs(result.log),
-        replays=trials.ran,
-        lines=describe(result.log, simplest.deviations),
-        depends=depends_on_line(result.log, simplest.deviations),
-        budget=budget,
+    def describe_run(log: ChoiceLog) -> tuple[BaseException | None, list[Decision], int]:
+        simplest = simulation.rerun(seed, make_test, values, strategy=Replay(log), record=True)
+        return simplest.error, simplest.deviations, simplest.deviation_count
+
+    def show(replays: int) -> None:
+        if progress is not None:
+            progress.status(f"shrinking the failing schedule, {replays} replays")
+
+    return minimize(
+        trial,
+        describe_run,
+        recorded.choice_log,
+        recorded.error,
+        deviations_before=deviation_count(recorded.choice_log, recorded.deviation_count),
+        budget=simulation.settings.shrink_budget,
         seconds=seconds,
-        ran_out=ran_out,
-        flaky=flaky,
+        progress=show,
     )
-
-
-def cpu_costs(log: ChoiceLog) -> int:
-    """Callbacks to which `log` gives virtual CPU time: deviations from FIFO
-    too, though a trace does not list them one by one."""
-    return sum(1 for block in log.entries.get("cpu cost", ()) for cost in block if cost)
 
 
 def _one_line(error: BaseException) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from ._options import REPLAY_OPTION
+from ._settings import REPLAY_OPTION
 
 #: under pytest's cache directory (``.pytest_cache/d/``), without --simloop-trace
 CACHE_SUBDIR = ("simloop", "schedules")

@@ -19,9 +19,10 @@ import pytest
 
 from ._fixtures import DeferredFixture
 from ._options import TestSettings
-from ._report import Progress
+from ._progress import Progress
 from ._runner import SimRun, Simulation, TestFactory, for_report
 from ._seeds import FailureMemory
+from ._stash import MEMORY, RESULT, RUN_OPTIONS, SETTINGS, is_hypothesis_test
 from ._warnings import Seen, warn
 from ._xdist import PART_ARGUMENT, BlockResult, Pool, parts, pool_root, primary_nodeid
 
@@ -395,7 +396,6 @@ def _count_in(seeds: set[int], plan: range, below: int) -> int:
 def run_item(item: Any, test: Any, kwargs: dict[str, Any]) -> None:
     """The body of a simloop item: sweep its seeds (or help another item sweep)."""
     __tracebackhide__ = True
-    from ._item import MEMORY, RESULT, SETTINGS, is_hypothesis_test
 
     config = item.config
     settings: TestSettings = item.stash[SETTINGS]
@@ -481,8 +481,9 @@ def timeout_of(item: pytest.Item) -> float:
 
 def _examine(sweep: Sweep, failure: Failure, config: pytest.Config) -> Postmortem:
     """The failing seed's second look; what went wrong in it, if it goes wrong."""
-    from ._item import RUN_OPTIONS
-    from ._postmortem import SHRINK_SECONDS, Postmortem, examine
+    from simloop._minimize import SHRINK_SECONDS
+
+    from ._postmortem import Postmortem, examine
 
     trace_dir: Path | None = config.stash[RUN_OPTIONS].trace_dir
     # Under pytest-timeout, shrinking takes a share of the limit, not more.

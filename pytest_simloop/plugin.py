@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from . import _options, _xdist
-from ._item import (
+from . import _options, _settings, _xdist
+from ._item import SimloopFunction
+from ._stash import (
     MEMORY,
     RESULT,
     RUN_OPTIONS,
     SETTINGS,
-    SimloopFunction,
     is_hypothesis_test,
     is_simloop_candidate,
 )
@@ -33,17 +33,19 @@ _HELPER_KEY = "simloop_helper"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    _options.add_options(parser)
+    _settings.add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     from ._seeds import FailureMemory
 
-    config.addinivalue_line("markers", _options.MARKER_HELP)
+    config.addinivalue_line("markers", _settings.MARKER_HELP)
     options = _options.read_run_options(config)
     cache = getattr(config, "cache", None)
     if options.cli_plan is not None and options.cli_plan.last and cache is None:
-        raise pytest.UsageError(_options.NO_CACHE_FOR_LAST.format(SEED_OPTION=_options.SEED_OPTION))
+        raise pytest.UsageError(
+            _options.NO_CACHE_FOR_LAST.format(SEED_OPTION=_settings.SEED_OPTION)
+        )
     config.stash[RUN_OPTIONS] = options
     config.stash[MEMORY] = FailureMemory(cache)
     if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):

@@ -31,6 +31,7 @@ from ._errors import (
 )
 from ._explain import Explanation, explain
 from ._loop import DEFAULT_STEP_LIMIT, DEFAULT_TIME_LIMIT, SimLoop
+from ._minimize import Minimized, minimize
 from ._monitors import (
     Convergence,
     InvariantViolation,
@@ -61,6 +62,7 @@ __all__ = [
     "Leftovers",
     "Livelock",
     "LivenessViolation",
+    "Minimized",
     "Network",
     "RealIOError",
     "ShrinkResult",
@@ -79,6 +81,7 @@ __all__ = [
     "failure_signature",
     "in_simulation",
     "invariant",
+    "minimize",
     "net",
     "network",
     "run",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from ._depends import depends_on_line
 from ._loop import SimLoop
+from ._minimize import Minimized, deviation_count, minimize
 from ._run import STRICT, run_on
-from ._shrink import ShrinkResult, describe, shrink
+from ._trace import Decision
 from .strategies import ChoiceLog, Replay, Strategy
 
 
@@ -19,26 +19,44 @@ class Explanation:
 
     seed: int
     strategy: str
-    #: the failure of the simplest schedule
-    failure: BaseException
-    #: the simplest failing schedule: replay it with `strategies.Replay`
-    schedule: ChoiceLog
-    #: what the schedule does differently from plain FIFO, in words
-    deviations: list[str]
-    shrink: ShrinkResult
-    #: what the failure depends on (scheduling alone, a stall, a fault...), in words
-    depends: list[str] = field(default_factory=list)
+    #: how the failing schedule was minimized (its log, words, counts)
+    minimized: Minimized
+
+    @property
+    def failure(self) -> BaseException:
+        """The failure of the simplest schedule."""
+        return self.minimized.failure
+
+    @property
+    def schedule(self) -> ChoiceLog:
+        """The simplest failing schedule: replay it with `strategies.Replay`."""
+        return self.minimized.log
+
+    @property
+    def deviations(self) -> list[str]:
+        """What the schedule does differently from plain FIFO, in words."""
+        return self.minimized.lines
+
+    @property
+    def depends(self) -> list[str]:
+        """What the failure depends on (scheduling alone, a stall, a fault...)."""
+        return self.minimized.depends
+
+    @property
+    def shrink(self) -> Minimized:
+        return self.minimized
 
     def __str__(self) -> str:
+        minimized = self.minimized
         lines = [
             f"seed {self.seed} ({self.strategy}) fails with "
             f"{type(self.failure).__name__}: {self.failure}".rstrip(": "),
-            f"simplest failing schedule ({self.shrink.deviations_after} deviation(s) from FIFO, "
-            f"down from {self.shrink.deviations_before}, {self.shrink.trials} replays):",
+            f"simplest failing schedule ({minimized.deviations_after} deviation(s) from FIFO, "
+            f"down from {minimized.deviations_before}, {minimized.replays} replays):",
         ]
-        lines += [f"  {line}" for line in self.deviations]
+        lines += [f"  {line}" for line in minimized.lines]
         lines.append("everything else in plain FIFO order")
-        lines += self.depends
+        lines += minimized.depends
         return "\n".join(lines)
 
 
@@ -82,14 +100,26 @@ def replay_recorded(
     """Run `make_main()` once more on `schedule` (with the program's own
     randomness from `seed`), recording events; the finished loop carries the
     trace (its deviations have readable details). The outcome is not raised."""
+    return _replayed(make_main, schedule, seed, strict=strict, **loop_options)[0]
+
+
+def _replayed(
+    make_main: Callable[[], Coroutine[Any, Any, Any]],
+    schedule: ChoiceLog,
+    seed: int,
+    *,
+    strict: bool,
+    **loop_options: Any,
+) -> tuple[SimLoop, BaseException | None]:
+    """`replay_recorded`, and how the replay ended (None: it passed)."""
     loop = SimLoop(seed, Replay(schedule), record=True, **loop_options)
     try:
         run_on(loop, make_main(), fail_on=STRICT if strict else ())
     except (KeyboardInterrupt, SystemExit):
         raise
-    except BaseException:
-        pass
-    return loop
+    except BaseException as error:
+        return loop, error
+    return loop, None
 
 
 def explain(
@@ -121,14 +151,17 @@ def explain(
     else:
         return None
     trial = trial_runner(make_main, seed, strict=strict, **loop_options)
-    result = shrink(trial, log, failure, budget=budget)
-    replayed = replay_recorded(make_main, result.log, seed, strict=strict, **loop_options)
-    return Explanation(
-        seed=seed,
-        strategy=name,
-        failure=result.failure,
-        schedule=result.log,
-        deviations=describe(result.log, replayed.trace.deviations),
-        shrink=result,
-        depends=depends_on_line(result.log, replayed.trace.deviations),
+
+    def describe_run(schedule: ChoiceLog) -> tuple[BaseException | None, list[Decision], int]:
+        replayed, outcome = _replayed(make_main, schedule, seed, strict=strict, **loop_options)
+        return outcome, list(replayed.trace.deviations), replayed.trace.deviation_count
+
+    minimized = minimize(
+        trial,
+        describe_run,
+        log,
+        failure,
+        deviations_before=deviation_count(log, loop.trace.deviation_count),
+        budget=budget,
     )
+    return Explanation(seed=seed, strategy=name, minimized=minimized)

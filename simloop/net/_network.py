@@ -33,6 +33,7 @@ from ._addresses import (
     is_wildcard,
     parse_ip,
 )
+from ._states import CLOGGED, OPEN, PARTITIONED
 
 if TYPE_CHECKING:
     from .._core import CoreLoop
@@ -49,8 +50,6 @@ DEFAULT_HOST = "main"
 DEFAULT_ADDRESSES = ("10.0.0.1", "fd00::1")
 #: Deliveries that TCP sends again when they are lost (a fault): data and SYNs.
 _RETRANSMITTED = frozenset({"segment", "connect"})
-#: Link states, as `Network.route` answers them.
-OPEN, CLOGGED, PARTITIONED = 0, 1, 2
 
 
 class Host:

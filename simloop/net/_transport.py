@@ -14,16 +14,24 @@ from __future__ import annotations
 
 import logging
 from asyncio import transports
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._addresses import format_address
 
 if TYPE_CHECKING:
     import asyncio
 
-    from ._server import SimServer
     from ._socket import SimSocket
     from ._tcp import TcpEndpoint
+
+
+class Serving(Protocol):
+    """The server a transport was accepted by (a `simloop.net.SimServer`),
+    which keeps count of its connections."""
+
+    def _attach(self, transport: TcpTransport) -> None: ...
+    def _detach(self, transport: TcpTransport) -> None: ...
+
 
 logger = logging.getLogger("asyncio")
 
@@ -49,7 +57,7 @@ class TcpTransport(transports._FlowControlMixin):
         sock: SimSocket,
         protocol: asyncio.BaseProtocol,
         waiter: asyncio.Future[None] | None = None,
-        server: SimServer | None = None,
+        server: Serving | None = None,
     ) -> None:
         super().__init__(None, loop)
         endpoint = sock._endpoint

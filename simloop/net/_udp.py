@@ -30,7 +30,7 @@ from ._addresses import (
     os_error,
     sockaddr,
 )
-from ._network import PARTITIONED
+from ._states import PARTITIONED
 
 if TYPE_CHECKING:
     import asyncio

@@ -18,6 +18,7 @@ from typing import Any
 
 from .._validate import in_range, integer_at_least
 from ._base import Schedule, Strategy, Streams
+from ._registry import resolve
 
 TaskSelector = str | Callable[[asyncio.Task[Any]], bool]
 
@@ -40,7 +41,6 @@ class InjectCancellation(Strategy):
         per_task: int = 1,
         base: str | Strategy = "random",
     ) -> None:
-        from . import resolve
 
         if not (isinstance(select, str) or callable(select)):
             raise TypeError(

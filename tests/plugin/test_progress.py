@@ -6,15 +6,15 @@ import re
 
 import pytest
 
-from pytest_simloop import _report
+from pytest_simloop import _progress
 
 
 def test_a_long_sweep_writes_progress_lines_to_a_log(
     tester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Not a terminal: a line every PROGRESS_LOG_EVERY seconds, here every seed.
-    monkeypatch.setattr(_report, "PROGRESS_AFTER", 0.0)
-    monkeypatch.setattr(_report, "PROGRESS_LOG_EVERY", 0.0)
+    monkeypatch.setattr(_progress, "PROGRESS_AFTER", 0.0)
+    monkeypatch.setattr(_progress, "PROGRESS_LOG_EVERY", 0.0)
     tester.makepyfile(
         test_long="""
         import pytest

@@ -1,10 +1,10 @@
-"""The plugin reference's settings table is the declaration's (pytest_simloop/_options.py)."""
+"""The plugin reference's settings table is the declaration's (pytest_simloop/_settings.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pytest_simloop._options import MARKER_ARGUMENTS, SETTINGS, reference_table
+from pytest_simloop._settings import MARKER_ARGUMENTS, SETTINGS, reference_table
 
 PLUGIN_DOCS = Path(__file__).resolve().parents[2] / "docs" / "reference" / "plugin.md"
 
@@ -16,7 +16,7 @@ def test_the_docs_show_the_table_the_settings_declare() -> None:
     end = text.index("<!-- end of settings table -->")
     assert text[start:end].strip() == reference_table(), (
         "docs/reference/plugin.md's settings table is stale: paste "
-        "pytest_simloop._options.reference_table() between its markers"
+        "pytest_simloop._settings.reference_table() between its markers"
     )
 
 

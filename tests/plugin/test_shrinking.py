@@ -100,9 +100,9 @@ def test_shrinking_stops_at_its_budget_of_replays_and_says_so(tester: pytest.Pyt
 def test_shrinking_stops_at_its_time_limit_and_says_so(
     tester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pytest_simloop._postmortem
+    import simloop._minimize
 
-    monkeypatch.setattr(pytest_simloop._postmortem, "SHRINK_SECONDS", 0.0)
+    monkeypatch.setattr(simloop._minimize, "SHRINK_SECONDS", 0.0)
     tester.makepyfile(test_deadline=DEADLINE)
     lines = _simplest(section(tester.runpytest("-p", "no:cacheprovider")))
     assert re.fullmatch(
