@@ -227,7 +227,7 @@ class Choices:
             virtual_time=now,
             step=step,
             describe=functools.partial(_describe_delay, label, delay),
-            category="slow executor job" if delay >= SLOW_JOB else "executor",
+            category="fault" if delay >= SLOW_JOB else "executor",
         )
         return delay
 

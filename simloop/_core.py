@@ -48,6 +48,7 @@ from ._batches import CLOCK_RESOLUTION, BatchOrder, TimerEntry, task_of_step
 from ._choices import Choices
 from ._determinism import ProcessState
 from ._errors import RealIOError, SimulationError
+from ._outside import OutsideWorld
 from ._reports import Reports, format_handle, preview
 from ._tasks import SimTask, at, where_suspended
 from ._trace import Trace
@@ -124,7 +125,7 @@ class StepMonitor(Protocol):
     def after_step(self, loop: Any) -> None: ...
 
 
-class CoreLoop(BatchOrder, Reports, asyncio.BaseEventLoop):
+class CoreLoop(BatchOrder, Reports, OutsideWorld, asyncio.BaseEventLoop):
     """An asyncio event loop on virtual time whose every choice comes from `seed`
     (the network comes with `simloop.SimLoop`).
 
@@ -672,40 +673,6 @@ class CoreLoop(BatchOrder, Reports, asyncio.BaseEventLoop):
             self.trace.record("error", "loop", f"{context.get('message', 'error')}{what}")
         if self.log_errors:
             super().default_exception_handler(context)
-
-    # -- the real world is out of reach ------------------------------------
-
-    def _refuse(self, call: str, instead: str = "") -> RealIOError:
-        text = f"{call} would use the real operating system inside a simulation"
-        if instead:
-            text += f"; {instead}"
-        return RealIOError(text, seed=self.seed, virtual_time=self.virtual_time())
-
-    def add_reader(self, fd: Any, callback: Callable[[Unpack[_Ts]], Any], *args: *_Ts) -> None:
-        raise self._refuse(f"loop.add_reader({fd!r})", "simulated sockets do not have descriptors")
-
-    def add_writer(self, fd: Any, callback: Callable[[Unpack[_Ts]], Any], *args: *_Ts) -> None:
-        raise self._refuse(f"loop.add_writer({fd!r})", "simulated sockets do not have descriptors")
-
-    def remove_reader(self, fd: Any) -> bool:
-        return False
-
-    def remove_writer(self, fd: Any) -> bool:
-        return False
-
-    def add_signal_handler(
-        self, sig: int, callback: Callable[[Unpack[_Ts]], object], *args: *_Ts
-    ) -> None:
-        raise self._refuse(f"loop.add_signal_handler({sig!r})", "signals are process-wide")
-
-    def remove_signal_handler(self, sig: int) -> bool:
-        return False
-
-    async def subprocess_exec(self, *args: Any, **kwargs: Any) -> Any:
-        raise self._refuse("loop.subprocess_exec()", "subprocesses are not simulated")
-
-    async def subprocess_shell(self, *args: Any, **kwargs: Any) -> Any:
-        raise self._refuse("loop.subprocess_shell()", "subprocesses are not simulated")
 
 
 def _make_sim_task(

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from ._format import format_duration
 from ._trace import Decision
 from .strategies import ChoiceLog
+from .strategies._points import CATEGORIES, POINTS
 from .strategies._random import STALL_MIN
 
 #: what each kind of deviation is, and the knob that turns it off or pins it
@@ -37,12 +38,14 @@ _WORDS = {
     "cancellation": "an injected cancellation: {example}",
     "buggify": "a buggify() fault point firing: {example}",
 }
-_CATEGORY = {
-    "task order": "scheduling",
-    "timer tie": "scheduling",
-    "slow executor job": "fault",
-    "cancel": "cancellation",
-}
+
+
+def _category(decision: Decision) -> str:
+    """The category of a deviation: its own, or its choice point's (the table)."""
+    if decision.category in CATEGORIES:
+        return decision.category
+    point = POINTS.get(decision.kind)
+    return point.category if point is not None else "fault"
 
 
 def depends_on(log: ChoiceLog, deviations: Sequence[Decision]) -> list[str]:
@@ -51,8 +54,7 @@ def depends_on(log: ChoiceLog, deviations: Sequence[Decision]) -> list[str]:
     kept (they carry categories and readable details)."""
     examples: dict[str, str] = {}
     for decision in deviations:
-        category = decision.category or decision.kind
-        category = _CATEGORY.get(category, category)
+        category = _category(decision)
         if category in _WORDS:
             examples.setdefault(category, decision.detail)
     costs = [cost for block in log.entries.get("cpu cost", ()) for cost in block if cost]

@@ -18,6 +18,8 @@ from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from .strategies._points import TRACE_KINDS
+
 _ITERATION = struct.Struct("<BdI")
 _TASK = struct.Struct("<BQ")
 _DECISION = struct.Struct("<BBI")
@@ -26,17 +28,9 @@ _TAG_TASK = 2
 _TAG_DECISION = 3
 _FLUSH_AT = 1 << 16
 
-# Decision kinds, one byte each in the digest.
-DECISION_KINDS: tuple[str, ...] = (
-    "task order",
-    "timer tie",
-    "cpu cost",
-    "thread delay",
-    "delivery",
-    "fault",
-    "cancel",
-    "buggify",
-)
+# Decision kinds, one byte each in the digest (the table of choice points
+# says which kind each choice point's decisions are).
+DECISION_KINDS = TRACE_KINDS
 _KIND_CODE = {kind: code for code, kind in enumerate(DECISION_KINDS)}
 
 

@@ -6,6 +6,8 @@ Read with `ast`, without importing anything. An import under ``if
 TYPE_CHECKING:`` must respect the layers too; such type-only imports may
 point both ways inside one package of the network (a host's port tables hold
 sockets, a socket lives on a host), and nowhere else.
+
+Covers simloop/ and pytest_simloop/ (the import layers).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "simloop._threads",
             "simloop._batches",
             "simloop._reports",
+            "simloop._outside",
             "simloop._core",
         ),
     ),

@@ -19,23 +19,30 @@ from ._base import (
 from ._cancel import CancellingSchedule, InjectCancellation
 from ._fifo import Fifo
 from ._log import KINDS, ChoiceKind, ChoiceLog, Position, fifo_value, register_kind
-from ._network import NETWORK_KINDS, NetworkProfile
+from ._network import HEALTHY_BOUND, NETWORK_KINDS, FaultPlan, NetworkProfile
 from ._pct import PCT, PCTSchedule
+from ._points import CATEGORIES, POINTS, TRACE_KINDS, ChoicePoint, register_point
 from ._random import Profile, Random, RandomSchedule
 from ._registry import STRATEGIES, resolve
 from ._replay import Replay, ReplaySchedule
 
 __all__ = [
+    "CATEGORIES",
     "DELIVERY_KINDS",
     "FIFO_LATENCY",
+    "HEALTHY_BOUND",
     "KINDS",
     "NETWORK_KINDS",
     "NO_COST",
     "PCT",
+    "POINTS",
     "STRATEGIES",
+    "TRACE_KINDS",
     "CancellingSchedule",
     "ChoiceKind",
     "ChoiceLog",
+    "ChoicePoint",
+    "FaultPlan",
     "Fifo",
     "InjectCancellation",
     "NetworkProfile",
@@ -52,5 +59,6 @@ __all__ = [
     "derive_seed",
     "fifo_value",
     "register_kind",
+    "register_point",
     "resolve",
 ]

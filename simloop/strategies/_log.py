@@ -1,65 +1,31 @@
 """A run's answers to its choice points, kept to replay, shrink and save it.
 
-A `ChoiceLog` holds, per kind of choice point, every answer in the order the
-run asked, so a `Replay` of it takes the same schedule. Each kind declares
-its FIFO answer: shrinking a failing schedule means putting FIFO answers back
-wherever the failure does not need a deviation.
+A `ChoiceLog` holds, per choice point (`simloop.strategies._points`), every
+answer in the order the run asked, so a `Replay` of it takes the same
+schedule. Each choice point declares its FIFO answer: shrinking a failing
+schedule means putting FIFO answers back wherever the failure does not need
+a deviation.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-from ._base import FIFO_LATENCY
+from ._points import POINTS, ChoicePoint, register_point
 
 #: Format version of saved schedules; a replay refuses other versions.
 LOG_VERSION = 1
 
 
-@dataclass(frozen=True)
-class ChoiceKind:
-    """How one kind of choice point is logged.
+#: The table of choice points (`simloop.strategies._points`), by name: a
+#: kind of answer a log keeps.
+KINDS = POINTS
+#: What a choice point was called when it was only a kind of logged answer.
+ChoiceKind = ChoicePoint
+register_kind = register_point
 
-    `fifo` is the answer plain FIFO gives. `per_entry` kinds log a block of
-    answers per call (CPU costs): each element is its own deviation.
-    `numeric` answers can be shrunk towards `fifo` by halving the distance.
-    """
-
-    name: str
-    fifo: Any
-    per_entry: bool = False
-    numeric: bool = False
-
-
-KINDS: dict[str, ChoiceKind] = {}
-
-
-def register_kind(kind: ChoiceKind) -> ChoiceKind:
-    """Declare a kind of choice point (the engine's, and the network's)."""
-    KINDS[kind.name] = kind
-    return kind
-
-
-register_kind(ChoiceKind("task order", None))
-register_kind(ChoiceKind("timer tie", None))
-register_kind(ChoiceKind("cpu cost", 0.0, per_entry=True, numeric=True))
-register_kind(ChoiceKind("thread delay", 0.0, numeric=True))
-register_kind(ChoiceKind("buggify", False))
-register_kind(ChoiceKind("cancel", False))
-# The network's choice points (simloop.net): delays shrink towards FIFO's
-# constant latency, faults towards none.
-register_kind(ChoiceKind("delivery", FIFO_LATENCY, numeric=True))
-register_kind(ChoiceKind("accept", 0.0, numeric=True))
-register_kind(ChoiceKind("segments", None))
-register_kind(ChoiceKind("refuse", False))
-register_kind(ChoiceKind("reset", False))
-register_kind(ChoiceKind("datagram copies", 1))
-register_kind(ChoiceKind("partition", None))
-register_kind(ChoiceKind("fault episodes", ()))
-register_kind(ChoiceKind("retransmit", 0.0, numeric=True))
 
 #: Where one answer sits in a log: (kind, call index) or, for per-entry
 #: kinds, (kind, call index, entry index).

@@ -1,4 +1,7 @@
-"""Recording what clients asked for and got back."""
+"""Recording what clients asked for and got back.
+
+Covers simloop/check/_history.py.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The checker: pending and failed operations, real-time order, verdicts and reports."""
+"""The checker: pending and failed operations, real-time order, verdicts and reports.
+
+Covers simloop/check/_linearizability.py, _search.py.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The checker agrees with a brute-force checker on random small histories."""
+"""The checker agrees with a brute-force checker on random small histories.
+
+Covers simloop/check/_linearizability.py.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The shipped models, against hand-written histories, and the Model base."""
+"""The shipped models, against hand-written histories, and the Model base.
+
+Covers simloop/check/_models.py.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""A FIFO queue's violations that need no search, and when they do not apply."""
+"""A FIFO queue's violations that need no search, and when they do not apply.
+
+Covers simloop/check/_patterns.py.
+"""
 
 from __future__ import annotations
 

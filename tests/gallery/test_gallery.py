@@ -3,6 +3,8 @@ replays it, the fixed twins pass, and the stock loop hides what it hides.
 
 Heavy measurements (20 base seeds, 10,000 seeds per fixed twin, 1,000 stock
 runs) live in bench/bugfinding.py; these tests keep to a few hundred runs.
+
+Covers examples/gallery.
 """
 
 from __future__ import annotations

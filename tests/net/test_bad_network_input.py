@@ -1,4 +1,7 @@
-"""Bad input behaves as on the real network and the stock loop, side by side."""
+"""Bad input behaves as on the real network and the stock loop, side by side.
+
+Covers simloop/net/_loop_api.py, _addresses.py.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """The network's promises hold under many seeds of the default strategy, and
-with faults on (bench/echo_seeds.py runs a thousand)."""
+with faults on (bench/echo_seeds.py runs a thousand).
+
+Covers simloop/net/_tcp.py, _transport.py, simloop/strategies/_network.py.
+"""
 
 from __future__ import annotations
 

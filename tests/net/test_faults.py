@@ -1,4 +1,7 @@
-"""Faults a test scripts: partitions, heals, clogs, fixed latency, resets."""
+"""Faults a test scripts: partitions, heals, clogs, fixed latency, resets.
+
+Covers simloop/net/_network.py.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
 """Nothing escapes: sockets made inside a simulation are simulated; real
 descriptors and real DNS are refused; modules imported during a run leave it
-as they found it."""
+as they found it.
+
+Covers simloop/net/_guard.py, simloop/_imports.py.
+"""
 
 from __future__ import annotations
 

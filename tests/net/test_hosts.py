@@ -1,4 +1,7 @@
-"""Hosts, names and the resolver; running code on a host."""
+"""Hosts, names and the resolver; running code on a host.
+
+Covers simloop/net/_network.py, _resolver.py.
+"""
 
 from __future__ import annotations
 

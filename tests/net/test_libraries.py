@@ -1,4 +1,7 @@
-"""Real libraries, unmodified, on the simulated network (pinned in the test extras)."""
+"""Real libraries, unmodified, on the simulated network (pinned in the test extras).
+
+Covers simloop/net (whole).
+"""
 
 from __future__ import annotations
 

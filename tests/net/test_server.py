@@ -1,4 +1,7 @@
-"""The Server object, on the stock loop and on simloop."""
+"""The Server object, on the stock loop and on simloop.
+
+Covers simloop/net/_server.py.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """The low-level loop.sock_* API, with real sockets on the stock loop and
-simulated ones on simloop."""
+simulated ones on simloop.
+
+Covers simloop/net/_socket.py.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""TCP through asyncio's streams and protocols, on the stock loop and on simloop."""
+"""TCP through asyncio's streams and protocols, on the stock loop and on simloop.
+
+Covers simloop/net/_tcp.py, _transport.py.
+"""
 
 from __future__ import annotations
 

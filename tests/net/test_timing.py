@@ -1,4 +1,7 @@
-"""Every delivery is timed by the seed, through the run's Choices."""
+"""Every delivery is timed by the seed, through the run's Choices.
+
+Covers simloop/net/_network.py, simloop/strategies/_network.py, simloop/_choices.py.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""UDP through create_datagram_endpoint, on the stock loop and on simloop."""
+"""UDP through create_datagram_endpoint, on the stock loop and on simloop.
+
+Covers simloop/net/_udp.py.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""pytest-asyncio and anyio keep working; a simloop test runs once, on simloop alone."""
+"""pytest-asyncio and anyio keep working; a simloop test runs once, on simloop alone.
+
+Covers pytest_simloop/plugin.py, _item.py.
+"""
 
 from __future__ import annotations
 

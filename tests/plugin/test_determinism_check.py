@@ -1,4 +1,7 @@
-"""--simloop-check-determinism runs every seed twice and names where two runs part."""
+"""--simloop-check-determinism runs every seed twice and names where two runs part.
+
+Covers pytest_simloop/_runner.py.
+"""
 
 from __future__ import annotations
 

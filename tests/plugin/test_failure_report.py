@@ -1,4 +1,7 @@
-"""A failing test stops at its first failing seed and is reported once, with a replay."""
+"""A failing test stops at its first failing seed and is reported once, with a replay.
+
+Covers pytest_simloop/_report.py, _sweep.py.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Every failure report shows its last events; --simloop-trace writes the whole run."""
+"""Every failure report shows its last events; --simloop-trace writes the whole run.
+
+Covers pytest_simloop/_postmortem.py, _schedules.py.
+"""
 
 from __future__ import annotations
 

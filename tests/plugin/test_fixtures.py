@@ -1,4 +1,7 @@
-"""Async fixtures of a simloop test run on each seed's loop, once per seed."""
+"""Async fixtures of a simloop test run on each seed's loop, once per seed.
+
+Covers pytest_simloop/_fixtures.py.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""@given on a simloop test: each example is a simulation; a failure names both."""
+"""@given on a simloop test: each example is a simulation; a failure names both.
+
+Covers pytest_simloop/_item.py, _sweep.py.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Failing seeds are kept in pytest's cache, tried first next time, and replayed by 'last'."""
+"""Failing seeds are kept in pytest's cache, tried first next time, and replayed by 'last'.
+
+Covers pytest_simloop/_seeds.py.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Options, ini keys and marker arguments: the header, usage errors, precedence."""
+"""Options, ini keys and marker arguments: the header, usage errors, precedence.
+
+Covers pytest_simloop/_options.py, _settings.py.
+"""
 
 from __future__ import annotations
 

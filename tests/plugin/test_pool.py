@@ -1,4 +1,7 @@
-"""The seed pool that xdist workers share: claims, failures, and nobody waits forever."""
+"""The seed pool that xdist workers share: claims, failures, and nobody waits forever.
+
+Covers pytest_simloop/_xdist.py.
+"""
 
 from __future__ import annotations
 

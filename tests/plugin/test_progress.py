@@ -1,4 +1,7 @@
-"""A long sweep shows seeds done and seeds per second while it runs."""
+"""A long sweep shows seeds done and seeds per second while it runs.
+
+Covers pytest_simloop/_progress.py.
+"""
 
 from __future__ import annotations
 

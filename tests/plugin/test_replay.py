@@ -1,4 +1,7 @@
-"""A failing schedule is saved as a file, and --simloop-replay runs a test on it."""
+"""A failing schedule is saved as a file, and --simloop-replay runs a test on it.
+
+Covers pytest_simloop/_schedules.py.
+"""
 
 from __future__ import annotations
 

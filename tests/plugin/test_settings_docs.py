@@ -1,4 +1,7 @@
-"""The plugin reference's settings table is the declaration's (pytest_simloop/_settings.py)."""
+"""The plugin reference's settings table is the declaration's (pytest_simloop/_settings.py).
+
+Covers pytest_simloop/_settings.py.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""A failing seed's schedule is shrunk to the simplest one that still fails, and said in words."""
+"""A failing seed's schedule is shrunk to the simplest one that still fails, and said in words.
+
+Covers pytest_simloop/_postmortem.py, simloop/_minimize.py.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """--simloop-all: an existing pytest-asyncio or anyio suite runs on simloop's
-sweep unchanged; a simloop mark added late is honoured (pytest_simloop/plugin.py)."""
+sweep unchanged; a simloop mark added late is honoured (pytest_simloop/plugin.py).
+
+Covers pytest_simloop/plugin.py, _item.py, _sweep.py.
+"""
 
 from __future__ import annotations
 

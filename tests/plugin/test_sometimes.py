@@ -1,4 +1,7 @@
-"""sometimes(): a sweep in which a condition never held fails; the summary says what held."""
+"""sometimes(): a sweep in which a condition never held fails; the summary says what held.
+
+Covers pytest_simloop/_sweep.py, simloop/_probes.py.
+"""
 
 from __future__ import annotations
 

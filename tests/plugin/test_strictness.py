@@ -1,6 +1,9 @@
 """Hangs fail a test unless it opts out. Errors the loop caught and leftovers
 are cleaned up, logged and reported as warnings, as asyncio.run and pytest do;
-a strict test fails on them."""
+a strict test fails on them.
+
+Covers pytest_simloop/_runner.py, _warnings.py.
+"""
 
 from __future__ import annotations
 

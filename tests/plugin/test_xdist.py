@@ -1,4 +1,7 @@
-"""Under pytest-xdist one test's seeds spread over the workers, with a serial run's verdict."""
+"""Under pytest-xdist one test's seeds spread over the workers, with a serial run's verdict.
+
+Covers pytest_simloop/_xdist.py, _sweep.py.
+"""
 
 from __future__ import annotations
 

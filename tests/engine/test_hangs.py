@@ -1,4 +1,7 @@
-"""Hangs and limits end the run with a report that says who is stuck where."""
+"""Hangs and limits end the run with a report that says who is stuck where.
+
+Covers simloop/_reports.py, simloop/_core.py.
+"""
 
 from __future__ import annotations
 
@@ -35,13 +38,13 @@ def test_deadlock_names_the_seed_and_every_stuck_task_with_its_line() -> None:
     assert report.startswith("deadlock: nothing can run and no timer is pending")
     assert "(seed 11, strategy random)" in report
     assert re.search(
-        r"main \(two_tasks_wait_for_each_other\) at tests/test_hangs\.py:\d+ in "
+        r"main \(two_tasks_wait_for_each_other\) at tests/engine/test_hangs\.py:\d+ in "
         r"two_tasks_wait_for_each_other, awaiting TaskGroup\.__aexit__\(\)",
         report,
     )
     assert re.search(
         r"first \(two_tasks_wait_for_each_other\.<locals>\.first\) at "
-        r"tests/test_hangs\.py:\d+ in two_tasks_wait_for_each_other\.<locals>\.first, "
+        r"tests/engine/test_hangs\.py:\d+ in two_tasks_wait_for_each_other\.<locals>\.first, "
         r"awaiting Event\.wait\(\)",
         report,
     )

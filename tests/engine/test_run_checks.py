@@ -1,4 +1,7 @@
-"""run_on's optional checks (leftovers, unhandled errors) and comparing two traces."""
+"""run_on's optional checks (leftovers, unhandled errors) and comparing two traces.
+
+Covers simloop/_run.py.
+"""
 
 from __future__ import annotations
 

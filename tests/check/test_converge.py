@@ -1,4 +1,7 @@
-"""Heal, then converge: after the faults stop, the system must settle in time."""
+"""Heal, then converge: after the faults stop, the system must settle in time.
+
+Covers simloop/_monitors.py (converge).
+"""
 
 from __future__ import annotations
 

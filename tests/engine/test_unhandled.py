@@ -1,5 +1,8 @@
 """Errors that reach the loop's exception handler are logged, as on the stock
-loop; in a strict run they fail it, after main ends."""
+loop; in a strict run they fail it, after main ends.
+
+Covers simloop/_run.py, simloop/_core.py (default_exception_handler).
+"""
 
 from __future__ import annotations
 

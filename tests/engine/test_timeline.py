@@ -1,4 +1,7 @@
-"""Showing a recorded run: text timeline, Chrome trace JSON, HTML page."""
+"""Showing a recorded run: text timeline, Chrome trace JSON, HTML page.
+
+Covers simloop/_timeline.py.
+"""
 
 from __future__ import annotations
 

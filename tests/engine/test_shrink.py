@@ -1,4 +1,7 @@
-"""Shrinking a failing schedule, and explaining it in words."""
+"""Shrinking a failing schedule, and explaining it in words.
+
+Covers simloop/_shrink.py, simloop/_minimize.py, simloop/_explain.py, simloop/_depends.py.
+"""
 
 from __future__ import annotations
 

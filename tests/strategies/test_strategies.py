@@ -1,4 +1,7 @@
-"""Strategies: pct, replay of a recorded schedule, the choice log."""
+"""Strategies: pct, replay of a recorded schedule, the choice log.
+
+Covers simloop/strategies (_pct.py, _replay.py, _log.py).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""buggify() fault points and sometimes() assertions."""
+"""buggify() fault points and sometimes() assertions.
+
+Covers simloop/_probes.py.
+"""
 
 from __future__ import annotations
 

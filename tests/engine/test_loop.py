@@ -1,4 +1,7 @@
-"""The loop: virtual time, asyncio semantics, what a schedule may vary."""
+"""The loop: virtual time, asyncio semantics, what a schedule may vary.
+
+Covers simloop/_core.py, simloop/_batches.py, simloop/_loop.py.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Invariants and liveness checked step by step; cancellation injected at awaits."""
+"""Invariants and liveness checked step by step; cancellation injected at awaits.
+
+Covers simloop/_monitors.py, simloop/strategies/_cancel.py.
+"""
 
 from __future__ import annotations
 

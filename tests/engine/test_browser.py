@@ -2,6 +2,8 @@
 
 Run by `make test-browser`, which installs Debian's chromium package when it
 is missing; deselected from `make test` (marker `browser`).
+
+Covers simloop/_timeline.py (the HTML page).
 """
 
 from __future__ import annotations

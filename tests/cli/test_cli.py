@@ -1,4 +1,7 @@
-"""python -m simloop: run, explain and replay outside pytest."""
+"""python -m simloop: run, explain and replay outside pytest.
+
+Covers simloop/__main__.py.
+"""
 
 from __future__ import annotations
 

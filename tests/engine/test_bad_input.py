@@ -1,4 +1,7 @@
-"""Bad input gets an error that names the value and what is accepted."""
+"""Bad input gets an error that names the value and what is accepted.
+
+Covers simloop/_core.py, simloop/_run.py, simloop/_validate.py.
+"""
 
 from __future__ import annotations
 

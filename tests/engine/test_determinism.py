@@ -1,4 +1,7 @@
-"""A seed reproduces everywhere; a simulation gives back what it took."""
+"""A seed reproduces everywhere; a simulation gives back what it took.
+
+Covers simloop/_determinism.py, simloop/_imports.py, simloop/_trace.py.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ import pytest
 import simloop
 from simloop._run import run_on
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def taskgroup_child_fails_mid_flight() -> None:
@@ -72,7 +75,7 @@ print(json.dumps([digest(seed) for seed in range({seeds})]))
 
 def _digests_in_subprocess(hash_seed: str, seeds: int) -> list[str]:
     environment = dict(os.environ, PYTHONHASHSEED=hash_seed)
-    script = _DIGESTS_SCRIPT.format(tests=str(ROOT / "tests"), seeds=seeds)
+    script = _DIGESTS_SCRIPT.format(tests=str(ROOT / "tests" / "engine"), seeds=seeds)
     output = subprocess.run(
         [sys.executable, "-c", script],
         env=environment,

@@ -1,4 +1,7 @@
-"""Executor jobs are simulated threads: real threads in lockstep with the loop."""
+"""Executor jobs are simulated threads: real threads in lockstep with the loop.
+
+Covers simloop/_threads.py.
+"""
 
 from __future__ import annotations
 

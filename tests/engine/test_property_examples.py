@@ -1,5 +1,8 @@
 """The property examples: each buggy version breaks its property under some
-seed (and only the strategy that can reach it), each fixed twin never does."""
+seed (and only the strategy that can reach it), each fixed twin never does.
+
+Covers examples/properties.
+"""
 
 from __future__ import annotations
 
